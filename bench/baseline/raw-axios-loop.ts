@@ -1,0 +1,169 @@
+// The hand-written crawler that mocra's pipeline is compared with. It has to be the best a careful engineer
+// would write in an afternoon with the same tools (axios + keep-alive agent, cheerio, a Set of seen URLs, a
+// worker pool), so the benchmark ratio measures the framework's overhead, not a weak baseline.
+import { Agent } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import axios from 'axios';
+import { load } from 'cheerio';
+
+export type CatalogShape = 'wide' | 'chain';
+
+export interface RawProduct {
+  url: string;
+  name: string;
+  price: number;
+  sku: string;
+}
+
+export interface RawAxiosLoopOptions {
+  /** Site base URL, e.g. `http://127.0.0.1:40123` (a trailing slash is ignored). */
+  baseUrl: string;
+  /** Worker count, also the agent's maxSockets. */
+  concurrency: number;
+  /** 'wide': all list pages are known up front and queued at once; 'chain': start at /catalog/1 and follow. */
+  shape: CatalogShape;
+  listPages: number;
+  /** Extra attempts for a 5xx or network error. Default 3. */
+  maxRetries?: number;
+  /** Per-request timeout. Default 30 000 ms. */
+  timeoutMs?: number;
+  /** Receives every extracted product (the benchmark leaves it out; tests check the extraction). */
+  onItem?: (item: RawProduct) => void;
+}
+
+export interface RawAxiosLoopResult {
+  /** Distinct pages fetched with a 2xx answer. */
+  pages: number;
+  /** Products extracted with name, sku and a numeric price. */
+  items: number;
+  elapsedMs: number;
+  /** CPU time of this whole process (user + system) during the crawl. */
+  cpuMs: number;
+  /** Pages given up after all retries. */
+  failedPages: number;
+  /** Extra attempts made (after 5xx answers or network errors). */
+  retries: number;
+}
+
+export async function runRawAxiosLoop(opts: RawAxiosLoopOptions): Promise<RawAxiosLoopResult> {
+  const { concurrency, shape, listPages, onItem } = opts;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new Error(`runRawAxiosLoop: concurrency must be a positive integer, got ${concurrency}`);
+  }
+  if (!Number.isInteger(listPages) || listPages < 1) {
+    throw new Error(`runRawAxiosLoop: listPages must be a positive integer, got ${listPages}`);
+  }
+  const maxRetries = opts.maxRetries ?? 3;
+  const origin = new URL(opts.baseUrl).origin;
+  const base = opts.baseUrl.replace(/\/+$/, '');
+
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const client = axios.create({
+    httpAgent: agent,
+    responseType: 'text',
+    timeout: opts.timeoutMs ?? 30_000,
+    // The status decides retries here, not an exception per 5xx; no redirects on this site, so skip the
+    // follow-redirects wrapper.
+    validateStatus: () => true,
+    maxRedirects: 0,
+  });
+
+  // FIFO over an array with a moving head: shift() would be O(n) per pop.
+  let queue: string[] = [];
+  let head = 0;
+  const seen = new Set<string>();
+  let inFlight = 0;
+  let waiters: (() => void)[] = [];
+  let pages = 0;
+  let items = 0;
+  let failedPages = 0;
+  let retries = 0;
+
+  const enqueue = (url: string): void => {
+    if (seen.has(url)) return;
+    seen.add(url);
+    queue.push(url);
+    waiters.pop()?.();
+  };
+  const resolveHref = (href: string, pageUrl: string): string =>
+    href.charCodeAt(0) === 47 /* '/' */ && href.charCodeAt(1) !== 47
+      ? origin + href
+      : new URL(href, pageUrl).href;
+
+  const fetchText = async (url: string): Promise<string | undefined> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = await client.get<string>(url);
+        if (res.status >= 200 && res.status < 300) return res.data;
+        if (res.status < 500) return undefined;
+      } catch {
+        // network error or timeout: retried like a 5xx
+      }
+      if (attempt >= maxRetries) return undefined;
+      retries++;
+    }
+  };
+
+  const visit = async (url: string): Promise<void> => {
+    const html = await fetchText(url);
+    if (html === undefined) {
+      failedPages++;
+      return;
+    }
+    pages++;
+    const $ = load(html);
+    if (url.includes('/product/')) {
+      const name = $('h1.name').text().trim();
+      const sku = $('span.sku').text().trim();
+      const price = Number($('span.price').text());
+      if (name !== '' && sku !== '' && !Number.isNaN(price)) {
+        items++;
+        onItem?.({ url, name, price, sku });
+      }
+      return;
+    }
+    $('a.product, a.next, a.page').each((_, el) => {
+      const href = el.attribs['href'];
+      if (href !== undefined && href !== '') enqueue(resolveHref(href, url));
+    });
+  };
+
+  const worker = async (): Promise<void> => {
+    while (true) {
+      if (head < queue.length) {
+        const url = queue[head++] as string;
+        if (head > 4096 && head * 2 > queue.length) {
+          queue = queue.slice(head);
+          head = 0;
+        }
+        inFlight++;
+        try {
+          await visit(url);
+        } finally {
+          inFlight--;
+        }
+        if (inFlight === 0 && head >= queue.length) {
+          const done = waiters;
+          waiters = [];
+          for (const wake of done) wake();
+        }
+        continue;
+      }
+      if (inFlight === 0) return;
+      await new Promise<void>((resolve) => waiters.push(resolve));
+    }
+  };
+
+  const cpuStart = process.cpuUsage();
+  const start = performance.now();
+  if (shape === 'wide') for (let p = 1; p <= listPages; p++) enqueue(`${base}/catalog/${p}`);
+  else enqueue(`${base}/catalog/1`);
+  try {
+    await Promise.all(Array.from({ length: concurrency }, () => worker()));
+  } finally {
+    agent.destroy();
+  }
+  const elapsedMs = performance.now() - start;
+  const cpu = process.cpuUsage(cpuStart);
+  return { pages, items, elapsedMs, cpuMs: (cpu.user + cpu.system) / 1000, failedPages, retries };
+}
