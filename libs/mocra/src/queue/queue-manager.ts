@@ -1,0 +1,82 @@
+import type { DeadLetterStore } from './dlq/dead-letter.store.js';
+import type {
+  DeadLetterEnvelope,
+  Envelope,
+  ErrorKind,
+  PipelineEnvelope,
+  Priority,
+  Route,
+} from './envelope.js';
+
+/** One delivery of an envelope. `attempt` is 0 on the first delivery and grows by one per nack retry. */
+export interface QueueMessage<E extends Envelope = PipelineEnvelope> {
+  id: string;
+  route: Route;
+  priority: Priority;
+  envelope: E;
+  attempt: number;
+  enqueuedAtMs: number;
+}
+
+/** Resolving acks the message; throwing (or rejecting) nacks it. */
+export type QueueHandler<E extends Envelope = PipelineEnvelope> = (msg: QueueMessage<E>) => Promise<void>;
+
+export interface PublishOptions {
+  /**
+   * Wait for room when the route is at capacity (default true). Publishes made from inside a queue handler must pass
+   * false: the handler holds a delivery slot, so if it waited on a full downstream route whose consumers in turn
+   * wait on this route, the pipeline would deadlock.
+   */
+  wait?: boolean;
+}
+
+export interface SubscribeOptions {
+  /** Most messages of this subscription in flight at once (>= 1). */
+  concurrency: number;
+}
+
+export interface QueueSubscription {
+  /** No new deliveries to this handler; resolves when its in-flight handlers have settled. */
+  stop(): Promise<void>;
+}
+
+export interface DeadLetterFailure {
+  reason: string;
+  errorKind: ErrorKind;
+  /** Attempts made, 1 = failed on the first try. */
+  attempt: number;
+}
+
+/** The pipeline's queues: implemented in memory (LocalQueueManager) and over Kafka. */
+export interface QueueManager {
+  readonly backend: 'local' | 'kafka';
+  /** Priority defaults to the envelope's routing priority. */
+  publish(
+    route: Route,
+    envelope: PipelineEnvelope,
+    priority?: Priority,
+    opts?: PublishOptions,
+  ): Promise<void>;
+  subscribe<E extends PipelineEnvelope>(
+    route: Route,
+    handler: QueueHandler<E>,
+    opts: SubscribeOptions,
+  ): QueueSubscription;
+  /** Stores a dead letter for `msg` (also used by the engine's error policy) and returns it. */
+  deadLetter(msg: QueueMessage, failure: DeadLetterFailure): Promise<DeadLetterEnvelope>;
+  /** Republishes a dead letter to its source route and priority with attempt 0 and deletes it; false if unknown. */
+  requeueDeadLetter(id: string): Promise<boolean>;
+  readonly dlq: DeadLetterStore;
+  /** Stops new deliveries (in-flight handlers finish); publishes are still accepted. */
+  pause(): void;
+  resume(): void;
+  readonly paused: boolean;
+  /** Messages waiting for delivery. */
+  depth(route?: Route, priority?: Priority): number;
+  /** Messages delivered and not yet acked or nacked. */
+  inflight(route?: Route): number;
+  /** Resolves once nothing waits, is in flight, backs off or blocks a publisher. */
+  onIdle?(): Promise<void>;
+  /** Stops delivering and resolves when in-flight handlers have settled. */
+  close(): Promise<void>;
+}
