@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigKey, table } from '../config-key.decorator.js';
+import { bool, nonEmptyStr, nonNegativeInt, nonNegativeNumber, positiveInt } from '../config-value.kinds.js';
+
+/** `[crawler.scheduler_ingress_cutover_gate]`: the seed's ingress circuit breaker (no effect in mocra-ts). */
+export interface CutoverGateConfig {
+  readonly failure_threshold?: number;
+  readonly recovery_window_secs?: number;
+  readonly gray_ratio?: number;
+}
+
+export class CutoverGateConfigSection implements CutoverGateConfig {
+  @ConfigKey({ kind: positiveInt, compat: true, doc: 'Seed: failures that open the gate.' })
+  failure_threshold?: number;
+
+  @ConfigKey({ kind: nonNegativeInt, compat: true, doc: 'Seed: seconds before an open gate retries.' })
+  recovery_window_secs?: number;
+
+  @ConfigKey({ kind: nonNegativeNumber, compat: true, doc: 'Seed: share of traffic let through (0..1).' })
+  gray_ratio?: number;
+}
+
+/** `[crawler]`: the runtime's retry limits, error thresholds and concurrency. */
+export interface CrawlerConfig {
+  readonly request_max_retries: number;
+  readonly task_max_errors: number;
+  readonly module_max_errors: number;
+  readonly module_locker_ttl: number;
+  readonly node_id: string;
+  readonly task_concurrency: number;
+  readonly parser_concurrency: number;
+  readonly error_task_concurrency: number;
+  readonly publish_concurrency: number;
+  readonly backpressure_retry_delay_ms: number;
+  readonly dedup: boolean;
+  readonly dedup_ttl_secs: number;
+  readonly idle_stop_secs: number;
+  readonly scheduler_ingress_cutover_gate?: CutoverGateConfig;
+}
+
+export class CrawlerConfigSection implements CrawlerConfig {
+  @ConfigKey({
+    kind: nonNegativeInt,
+    default: 3,
+    doc: 'Download attempts per request, in all (network errors, timeouts, 5xx, 429), before it goes to the DLQ; 0 counts as 1.',
+  })
+  request_max_retries!: number;
+
+  @ConfigKey({
+    kind: positiveInt,
+    default: 100,
+    doc: 'Errors after which a task (account + platform) stops.',
+  })
+  task_max_errors!: number;
+
+  @ConfigKey({ kind: positiveInt, default: 1000, doc: 'Errors after which a module run stops.' })
+  module_max_errors!: number;
+
+  @ConfigKey({
+    kind: positiveInt,
+    default: 60,
+    doc: 'Seconds a module lock (modules with moduleLocker) is held before it expires.',
+  })
+  module_locker_ttl!: number;
+
+  @ConfigKey({
+    kind: nonEmptyStr,
+    derive: () => `node-${randomBytes(6).toString('hex')}`,
+    defaultText: 'generated `node-<12 hex>` at each load',
+    doc: 'Identity of this process in metrics, heartbeats and cluster views. Set it to keep it across restarts.',
+  })
+  node_id!: string;
+
+  @ConfigKey({ kind: positiveInt, default: 64, doc: 'Tasks (generate + download) processed at once.' })
+  task_concurrency!: number;
+
+  @ConfigKey({
+    kind: positiveInt,
+    derive: (section) => section['task_concurrency'],
+    defaultText: 'task_concurrency',
+    doc: 'Responses parsed at once.',
+  })
+  parser_concurrency!: number;
+
+  @ConfigKey({
+    kind: positiveInt,
+    default: 4,
+    doc: 'Error-route messages (retry decisions) handled at once.',
+  })
+  error_task_concurrency!: number;
+
+  @ConfigKey({
+    kind: positiveInt,
+    derive: (section) => section['task_concurrency'],
+    defaultText: 'task_concurrency',
+    doc: 'Queue publishes in flight at once.',
+  })
+  publish_concurrency!: number;
+
+  @ConfigKey({
+    kind: nonNegativeInt,
+    default: 100,
+    doc: 'Milliseconds to wait before retrying a publish refused by a full downstream queue.',
+  })
+  backpressure_retry_delay_ms!: number;
+
+  @ConfigKey({
+    kind: bool,
+    default: true,
+    doc: 'Skip a request whose fingerprint was already seen in the same run (per-run seen-set).',
+  })
+  dedup!: boolean;
+
+  @ConfigKey({ kind: positiveInt, default: 3600, doc: 'Seconds a run keeps its seen-set.' })
+  dedup_ttl_secs!: number;
+
+  @ConfigKey({
+    kind: nonNegativeInt,
+    default: 0,
+    doc: 'Stop the process after queues, in-flight work and cron have been idle this many seconds; 0 = never.',
+  })
+  idle_stop_secs!: number;
+
+  @ConfigKey({
+    kind: table(() => CutoverGateConfigSection),
+    compat: true,
+    doc: 'Seed: per-module ingress circuit breaker.',
+  })
+  scheduler_ingress_cutover_gate?: CutoverGateConfig;
+}
