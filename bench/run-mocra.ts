@@ -1,0 +1,33 @@
+import 'reflect-metadata';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NestFactory } from '@nestjs/core';
+import { MocraService } from '@mocra/core';
+import { AppModule } from '../src/app.module.js';
+import { measure, report } from './bench-result.js';
+
+// Child process: the example app (the public API, as a user writes it) over the site at argv[2].
+const [baseUrl, concurrency] = process.argv.slice(2);
+const output = join(mkdtempSync(join(tmpdir(), 'mocra-bench-')), 'items.jsonl');
+const app = await NestFactory.createApplicationContext(
+  AppModule.register({
+    output,
+    config: {
+      name: 'bench',
+      crawler: { task_concurrency: Number(concurrency) },
+      modules: { catalog: { concurrency: Number(concurrency), settings: { base: baseUrl } } },
+    },
+  }),
+  { logger: ['error', 'warn'] },
+);
+const mocra = app.get(MocraService);
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+const run = await mocra.dispatch({ module: ['catalog'] });
+const summary = await run.finished;
+const elapsed = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
+await app.close();
+report(measure('mocra (axios downloader)', summary.pages, summary.items, elapsed, cpu));
+process.exit(0);

@@ -1,0 +1,642 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { MocraConfig } from '../config/mocra-config.js';
+import { uuidV7 } from '../common/uuid-v7.js';
+import type { ModuleDag, DagNode } from '../dag/module-dag.js';
+import type { Downloader } from '../downloader/downloader.interface.js';
+import { DownloadError } from '../downloader/download.error.js';
+import type { DataItem } from '../middleware/middleware.interfaces.js';
+import { DOWNLOADER, MOCRA_CONFIG, QUEUE_MANAGER } from '../mocra.tokens.js';
+import { MocraMessages } from '../mocra.messages.js';
+import { backoffDelayMs } from '../policy/error-policy.js';
+import { ErrorPolicyResolver } from '../policy/error-policy.resolver.js';
+import type {
+  ErrorKind,
+  ExecutionMeta,
+  NodeDispatchEnvelope,
+  NodeErrorEnvelope,
+  PipelineEnvelope,
+  RequestDispatchEnvelope,
+  ResponseDispatchEnvelope,
+  Route,
+  RoutingMeta,
+  TaskDispatchEnvelope,
+  TaskEvent,
+} from '../queue/envelope.js';
+import type { QueueManager, QueueMessage, QueueSubscription } from '../queue/queue-manager.js';
+import { Request } from '../request/request.js';
+import { Response } from '../request/response.js';
+import type { Priority, RequestData } from '../request/request-data.js';
+import { SeenSet } from '../request/seen-set.js';
+import { requestFingerprint } from '../request/request-fingerprint.js';
+import type { GenerateContext, ModuleRunContext, ParseContext } from './crawl-context.js';
+import type { GenerateResult } from './crawler-node.interface.js';
+import { CrawlerRegistry, type RegisteredModule } from './crawler.registry.js';
+import type { EngineStats } from './engine-stats.js';
+import { StageError } from './stage.error.js';
+import { RunTracker, type ModuleRunState, type RunState } from './run.tracker.js';
+import type { RunHandle } from './run-summary.js';
+
+/**
+ * The crawl pipeline over the queue routes:
+ * task -> generate(entry nodes) -> request -> download -> response -> parse -> parser_task (withNext) -> generate ...
+ * Failures of any stage go to error_task, where the error policy retries them (after a backoff) or dead-letters them.
+ *
+ * Deadlock rule: only generate() output waits for queue capacity (it is the producer that backpressure should slow
+ * down); publishes made while handling a download or a parse never wait, so no cycle of full queues can form.
+ */
+@Injectable()
+export class CrawlEngine {
+  private readonly logger = new Logger('mocra');
+  private readonly policy: ErrorPolicyResolver;
+  private readonly tracker: RunTracker;
+  private readonly seen = new Map<string, SeenSet>();
+  private readonly subscriptions: QueueSubscription[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private started = false;
+  private stopping = false;
+  private readonly totals = {
+    pages: 0,
+    items: 0,
+    errors: 0,
+    retries: 0,
+    deadLettered: 0,
+    duplicates: 0,
+    bytes: 0,
+  };
+  private readonly startedAtMs = Date.now();
+
+  constructor(
+    @Inject(MOCRA_CONFIG) private readonly config: MocraConfig,
+    @Inject(QUEUE_MANAGER) private readonly queue: QueueManager,
+    @Inject(DOWNLOADER) private readonly downloader: Downloader,
+    private readonly registry: CrawlerRegistry,
+  ) {
+    this.policy = new ErrorPolicyResolver(config);
+    this.tracker = new RunTracker((run, mod) => this.completeModuleRun(run, mod));
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const crawler = this.config.crawler;
+    const parserConcurrency = crawler.parser_concurrency ?? crawler.task_concurrency;
+    this.subscriptions.push(
+      this.queue.subscribe<TaskDispatchEnvelope>('task', (m) => this.onTask(m), { concurrency: 16 }),
+      this.queue.subscribe<RequestDispatchEnvelope>('request', (m) => this.onRequest(m), {
+        concurrency: crawler.task_concurrency,
+      }),
+      this.queue.subscribe<ResponseDispatchEnvelope>('response', (m) => this.onResponse(m), {
+        concurrency: parserConcurrency,
+      }),
+      this.queue.subscribe<NodeDispatchEnvelope>('parser_task', (m) => this.onNodeDispatch(m), {
+        concurrency: parserConcurrency,
+      }),
+      this.queue.subscribe<NodeErrorEnvelope>('error_task', (m) => this.onError(m), {
+        concurrency: crawler.error_task_concurrency,
+      }),
+    );
+  }
+
+  /** Stops intake, waits for in-flight handlers, cancels pending retry timers (their runs stay unfinished). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await Promise.all(this.subscriptions.map((s) => s.stop()));
+    this.subscriptions.length = 0;
+  }
+
+  dispatch(event: TaskEvent): RunHandle {
+    const names = event.module && event.module.length > 0 ? event.module : this.registry.names();
+    const modules: RegisteredModule[] = [];
+    for (const name of names) {
+      const mod = this.registry.get(name);
+      if (!mod) throw new Error(MocraMessages.unknownModuleInEvent(name, this.registry.names()));
+      if (event.module?.length || mod.settings.enabled) modules.push(mod);
+    }
+    const runId = event.runId ?? uuidV7();
+    const run = this.tracker.create(
+      runId,
+      modules.map((m) => m.name),
+    );
+    for (const mod of modules) {
+      const state = run.modules.get(mod.name)!;
+      const priority = event.priority ?? mod.settings.priority;
+      const envelope: TaskDispatchEnvelope = {
+        kind: 'task',
+        routing: this.routing(mod, '', runId, priority, event.account, event.platform),
+        exec: this.exec(),
+        event: { ...event, runId },
+      };
+      this.tracker.inc(state);
+      this.queue.publish('task', envelope, priority, { wait: false }).catch((err: unknown) => {
+        this.logger.error(`run ${runId} module ${mod.name}: could not enqueue the task: ${String(err)}`);
+        this.tracker.dec(runId, state);
+      });
+    }
+    if (modules.length === 0) {
+      run.finishedAtMs = Date.now();
+      run.resolve(run.summary());
+    }
+    return { runId, modules: modules.map((m) => m.name), finished: run.finished };
+  }
+
+  /** No new deliveries on any route; in-flight work finishes; nothing is lost. */
+  pause(): void {
+    this.queue.pause();
+  }
+
+  resume(): void {
+    this.queue.resume();
+  }
+
+  stats(): EngineStats {
+    return {
+      ...this.totals,
+      activeRuns: this.tracker.activeCount,
+      queueDepth: this.queue.depth(),
+      inflight: this.queue.inflight(),
+      paused: this.queue.paused,
+      uptimeMs: Date.now() - this.startedAtMs,
+    };
+  }
+
+  get runs(): RunTracker {
+    return this.tracker;
+  }
+
+  // ---- stage handlers -------------------------------------------------------------------------------------------
+
+  private async onTask(msg: QueueMessage<TaskDispatchEnvelope>): Promise<void> {
+    const env = msg.envelope;
+    const { mod, state } = this.lookup(env.routing);
+    if (!mod || !state) return;
+    try {
+      if (state.finishedByParser) {
+        state.skippedAfterFinish++;
+        return;
+      }
+      if (!state.preProcessed) {
+        state.preProcessed = true;
+        await mod.hooks.preProcess?.(this.runContext(mod, env.routing));
+      }
+      for (const entry of mod.dag.entries) {
+        const node = mod.dag.nodes.get(entry)!;
+        await this.generate(mod, state, node, env.routing, undefined, msg.priority);
+      }
+    } catch (err) {
+      await this.fail(env, 'task', 'Task', err, state);
+    } finally {
+      this.tracker.dec(env.routing.runId, state);
+    }
+  }
+
+  private async onNodeDispatch(msg: QueueMessage<NodeDispatchEnvelope>): Promise<void> {
+    const env = msg.envelope;
+    const { mod, state } = this.lookup(env.routing);
+    if (!mod || !state) return;
+    try {
+      if (state.finishedByParser) {
+        state.skippedAfterFinish++;
+        return;
+      }
+      const node = this.node(mod.dag, env.targetNode);
+      await this.generate(mod, state, node, env.routing, env.input, msg.priority);
+    } catch (err) {
+      await this.fail(env, 'parser_task', 'Task', err, state);
+    } finally {
+      this.tracker.dec(env.routing.runId, state);
+    }
+  }
+
+  private async onRequest(msg: QueueMessage<RequestDispatchEnvelope>): Promise<void> {
+    const env = msg.envelope;
+    const { mod, state } = this.lookup(env.routing);
+    if (!mod || !state) return;
+    let acquired = false;
+    try {
+      let request = Request.fromData(env.request);
+      if (mod.downloadMiddleware.length > 0) {
+        const ctx = this.runContext(mod, env.routing);
+        for (const mw of mod.downloadMiddleware) {
+          if (!mw.beforeRequest) continue;
+          const next = await mw.beforeRequest(request, ctx);
+          if (next === null) return; // a middleware chose to drop it: its decision, counted as handled
+          request = next;
+        }
+      }
+      const wait = mod.semaphore.acquire();
+      if (wait) await wait;
+      acquired = true;
+      const limit = mod.limiter.acquire();
+      if (limit) await limit;
+      state.requests++;
+      const data = request.toData();
+      const responseData = await this.downloader.download(data, {
+        timeoutMs: data.timeoutMs ?? mod.settings.timeoutMs,
+        maxResponseSize: this.config.download_config.max_response_size,
+      });
+      mod.semaphore.release();
+      acquired = false;
+      state.bytes += responseData.body.byteLength;
+      this.totals.bytes += responseData.body.byteLength;
+      const status = responseData.status;
+      if (status >= 500 || status === 429) {
+        throw new StageError('Download', `HTTP ${status} from ${data.url}`, true);
+      }
+      if (status >= 400) throw new StageError('Response', `HTTP ${status} from ${data.url}`, false);
+      let response = new Response(responseData);
+      if (mod.downloadMiddleware.length > 0) {
+        const ctx = this.runContext(mod, env.routing);
+        for (const mw of mod.downloadMiddleware) {
+          if (!mw.afterResponse) continue;
+          const next = await mw.afterResponse(response, ctx);
+          if (next === null) return;
+          response = next;
+        }
+      }
+      this.tracker.inc(state);
+      await this.queue.publish(
+        'response',
+        { kind: 'response', routing: env.routing, exec: env.exec, response: response.toData() },
+        msg.priority,
+        { wait: false },
+      );
+    } catch (err) {
+      if (acquired) mod.semaphore.release();
+      const kind: ErrorKind = err instanceof StageError ? err.kind : 'Download';
+      await this.fail(env, 'request', kind, err, state);
+    } finally {
+      this.tracker.dec(env.routing.runId, state);
+    }
+  }
+
+  private async onResponse(msg: QueueMessage<ResponseDispatchEnvelope>): Promise<void> {
+    const env = msg.envelope;
+    const { mod, state } = this.lookup(env.routing);
+    if (!mod || !state) return;
+    try {
+      const node = this.node(mod.dag, env.routing.nodeKey);
+      const response = new Response(env.response);
+      const ctx: ParseContext = {
+        module: mod.name,
+        nodeKey: node.key,
+        runId: env.routing.runId,
+        account: env.routing.account,
+        platform: env.routing.platform,
+        config: mod.config,
+        request: response.request,
+        logger: this.logger,
+      };
+      let output;
+      try {
+        output = await node.instance.parse(response, ctx);
+      } catch (err) {
+        throw new StageError('Parser', `parse failed: ${errorMessage(err)}`, false);
+      }
+      if (!output) throw new StageError('Parser', 'parse() returned no ParseOutput', false);
+      for (const next of output.next) {
+        if (!node.next.has(next.target)) {
+          throw new StageError(
+            'Parser',
+            MocraMessages.undeclaredEdge(mod.name, node.key, next.target, [...node.next]),
+            false,
+          );
+        }
+      }
+      state.pages++;
+      this.totals.pages++;
+      // Set before dispatching, so this output's own withNext work is already skipped.
+      if (output.finished) state.finishedByParser = true;
+      for (const next of output.next) {
+        const dispatch: NodeDispatchEnvelope = {
+          kind: 'node',
+          routing: { ...env.routing, nodeKey: next.target, parentRequestId: env.routing.requestId },
+          exec: this.exec(),
+          targetNode: next.target,
+          sourceNode: node.key,
+          input: next.input,
+        };
+        this.tracker.inc(state);
+        await this.queue.publish('parser_task', dispatch, msg.priority, { wait: false });
+      }
+      if (output.data.length > 0) {
+        const runCtx = this.runContext(mod, env.routing);
+        for (const data of output.data) {
+          const item: DataItem = {
+            data,
+            module: mod.name,
+            nodeKey: node.key,
+            runId: env.routing.runId,
+            account: env.routing.account,
+            platform: env.routing.platform,
+            requestId: env.response.id,
+            url: env.response.url,
+            emittedAtMs: Date.now(),
+          };
+          if (await this.storeItem(mod, item, runCtx)) {
+            state.items++;
+            this.totals.items++;
+          }
+        }
+      }
+    } catch (err) {
+      await this.fail(env, 'response', err instanceof StageError ? err.kind : 'Parser', err, state);
+    } finally {
+      this.tracker.dec(env.routing.runId, state);
+    }
+  }
+
+  /** Runs the error policy: retry after a backoff, or dead-letter. */
+  private async onError(msg: QueueMessage<NodeErrorEnvelope>): Promise<void> {
+    const env = msg.envelope;
+    const state = this.tracker.module(env.routing.runId, env.routing.module);
+    try {
+      const failed = env.failed;
+      if (!failed) return;
+      const mod = this.registry.get(env.routing.module);
+      const node = mod?.dag.nodes.get(env.routing.nodeKey);
+      const policy = this.policy.resolve({ kind: env.errorKind, stage: env.stage });
+      const attempt = failed.exec.retryCount + 1;
+      const retryable = policy.retryable && env.detail !== 'not-retryable' && node?.retryable !== false;
+      if (retryable && attempt < policy.maxAttempts && !this.stopping) {
+        if (state) {
+          state.retries++;
+          this.tracker.inc(state);
+        }
+        this.totals.retries++;
+        const again = { ...failed, exec: { ...failed.exec, retryCount: attempt, updatedAtMs: Date.now() } };
+        // The timer holds one count until the retry is enqueued; the retried message holds its own.
+        const timer = setTimeout(
+          () => {
+            this.timers.delete(timer);
+            if (state) this.tracker.inc(state);
+            this.queue
+              .publish(env.stage, again as PipelineEnvelope, msg.priority, { wait: false })
+              .catch((err: unknown) => {
+                this.logger.error(`retry publish failed: ${String(err)}`);
+                if (state) this.tracker.dec(env.routing.runId, state);
+              })
+              .finally(() => state && this.tracker.dec(env.routing.runId, state));
+          },
+          backoffDelayMs(policy.backoff, attempt),
+        );
+        this.timers.add(timer);
+        return;
+      }
+      if (policy.dlq === 'never') {
+        this.logger.warn(`dropped by policy (dlq = never): ${env.message}`);
+        return;
+      }
+      await this.queue.deadLetter(
+        {
+          id: uuidV7(),
+          route: env.stage,
+          priority: msg.priority,
+          envelope: failed,
+          attempt,
+          enqueuedAtMs: Date.now(),
+        },
+        { reason: env.message, errorKind: env.errorKind, attempt },
+      );
+      if (state) state.deadLettered++;
+      this.totals.deadLettered++;
+    } finally {
+      if (state) this.tracker.dec(env.routing.runId, state);
+    }
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------------------------------
+
+  private async generate(
+    mod: RegisteredModule,
+    state: ModuleRunState,
+    node: DagNode,
+    parent: RoutingMeta,
+    input: unknown,
+    priority: Priority,
+  ): Promise<void> {
+    const ctx: GenerateContext = {
+      module: mod.name,
+      nodeKey: node.key,
+      runId: parent.runId,
+      account: parent.account,
+      platform: parent.platform,
+      input,
+      config: mod.config,
+      logger: this.logger,
+    };
+    const result: GenerateResult = await node.instance.generate(ctx);
+    if (result === null || result === undefined) return;
+    if (result instanceof Request) return this.publishRequest(mod, state, node, parent, result, priority);
+    if (Symbol.asyncIterator in result) {
+      for await (const req of result) await this.publishRequest(mod, state, node, parent, req, priority);
+      return;
+    }
+    for (const req of result) await this.publishRequest(mod, state, node, parent, req, priority);
+  }
+
+  private async publishRequest(
+    mod: RegisteredModule,
+    state: ModuleRunState,
+    node: DagNode,
+    parent: RoutingMeta,
+    request: Request,
+    defaultPriority: Priority,
+  ): Promise<void> {
+    if (!(request instanceof Request)) {
+      throw new StageError(
+        'Module',
+        `module "${mod.name}" node "${node.key}": generate() yielded ${describe(request)}, expected a Request`,
+        false,
+      );
+    }
+    const data: RequestData = request.toData();
+    data.module = mod.name;
+    data.account = parent.account;
+    data.platform = parent.platform;
+    data.runId = parent.runId;
+    data.nodeKey = node.key;
+    if (this.config.crawler.dedup && !this.seenSet(parent.runId).add(requestFingerprint(data))) {
+      state.duplicates++;
+      this.totals.duplicates++;
+      return;
+    }
+    const priority = data.priority ?? defaultPriority;
+    const envelope: RequestDispatchEnvelope = {
+      kind: 'request',
+      routing: { ...parent, nodeKey: node.key, requestId: data.id, priority },
+      exec: this.exec(),
+      request: data,
+    };
+    this.tracker.inc(state);
+    try {
+      await this.queue.publish('request', envelope, priority, { wait: true });
+    } catch (err) {
+      this.tracker.dec(parent.runId, state);
+      throw err;
+    }
+  }
+
+  private async storeItem(mod: RegisteredModule, item: DataItem, ctx: ModuleRunContext): Promise<boolean> {
+    let current: DataItem | null = item;
+    for (const mw of mod.dataMiddleware) {
+      current = await this.withRetries('DataMiddleware', () => mw.handleData(current!, ctx));
+      if (current === null) return false;
+    }
+    for (const store of mod.storeMiddleware) {
+      let toStore: DataItem | null = current;
+      if (store.beforeStore)
+        toStore = await this.withRetries('DataStore', () => store.beforeStore!(current!, ctx));
+      if (toStore === null) continue;
+      const stored = toStore;
+      await this.withRetries('DataStore', () => store.store(stored, ctx));
+      if (store.afterStore) await this.withRetries('DataStore', () => store.afterStore!(stored, ctx));
+    }
+    return true;
+  }
+
+  /** Retries a data/store step in place (re-running the whole parse would duplicate the other items). */
+  private async withRetries<T>(kind: ErrorKind, fn: () => T | Promise<T>): Promise<T> {
+    const policy = this.policy.resolve({ kind, stage: 'response' });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!policy.retryable || attempt >= policy.maxAttempts) {
+          throw new StageError(
+            kind,
+            `${kind} failed after ${attempt} attempt(s): ${errorMessage(err)}`,
+            false,
+          );
+        }
+        await new Promise((r) => setTimeout(r, backoffDelayMs(policy.backoff, attempt)));
+      }
+    }
+  }
+
+  private async fail(
+    env: PipelineEnvelope,
+    stage: Route,
+    kind: ErrorKind,
+    err: unknown,
+    state: ModuleRunState,
+  ): Promise<void> {
+    state.errors++;
+    this.totals.errors++;
+    const retryable =
+      err instanceof StageError ? err.retryable : err instanceof DownloadError ? err.retryable : true;
+    const error: NodeErrorEnvelope = {
+      kind: 'error',
+      routing: env.routing,
+      exec: env.exec,
+      stage,
+      errorKind: kind,
+      message: errorMessage(err),
+      detail: retryable ? undefined : 'not-retryable',
+      failed: env,
+    };
+    this.tracker.inc(state);
+    await this.queue
+      .publish('error_task', error, env.routing.priority, { wait: false })
+      .catch((e: unknown) => {
+        this.tracker.dec(env.routing.runId, state);
+        this.logger.error(`could not route an error to error_task: ${String(e)}; original: ${error.message}`);
+      });
+  }
+
+  private async completeModuleRun(run: RunState, state: ModuleRunState): Promise<void> {
+    this.seen.delete(run.runId + '\u0000' + state.module);
+    const mod = this.registry.get(state.module);
+    if (run.done) this.dropSeenSet(run.runId);
+    if (!mod?.hooks.postProcess) return;
+    try {
+      await mod.hooks.postProcess(
+        {
+          module: mod.name,
+          runId: run.runId,
+          account: mod.account,
+          platform: mod.platform,
+          config: mod.config,
+        },
+        state.summary(),
+      );
+    } catch (err) {
+      this.logger.error(`module "${mod.name}" postProcess failed for run ${run.runId}: ${errorMessage(err)}`);
+    }
+  }
+
+  private seenSet(runId: string): SeenSet {
+    let set = this.seen.get(runId);
+    if (!set) {
+      set = new SeenSet();
+      this.seen.set(runId, set);
+    }
+    return set;
+  }
+
+  private dropSeenSet(runId: string): void {
+    this.seen.delete(runId);
+  }
+
+  private lookup(routing: RoutingMeta): { mod?: RegisteredModule; state?: ModuleRunState } {
+    const mod = this.registry.get(routing.module);
+    const state = this.tracker.module(routing.runId, routing.module);
+    if (!mod || !state) {
+      this.logger.warn(
+        `message for unknown module run (module "${routing.module}", run ${routing.runId}) acknowledged without work`,
+      );
+    }
+    return { mod, state };
+  }
+
+  private node(dag: ModuleDag, key: string): DagNode {
+    const node = dag.nodes.get(key);
+    if (!node) throw new StageError('Module', `module "${dag.module}": no node "${key}"`, false);
+    return node;
+  }
+
+  private routing(
+    mod: RegisteredModule,
+    nodeKey: string,
+    runId: string,
+    priority: Priority,
+    account?: string,
+    platform?: string,
+  ): RoutingMeta {
+    return {
+      namespace: this.config.name,
+      account: account ?? mod.account,
+      platform: platform ?? mod.platform,
+      module: mod.name,
+      nodeKey,
+      runId,
+      priority,
+    };
+  }
+
+  private exec(): ExecutionMeta {
+    const now = Date.now();
+    return { retryCount: 0, taskRetryCount: 0, profileVersion: 0, createdAtMs: now, updatedAtMs: now };
+  }
+
+  private runContext(mod: RegisteredModule, routing: RoutingMeta): ModuleRunContext {
+    return {
+      module: mod.name,
+      runId: routing.runId,
+      account: routing.account,
+      platform: routing.platform,
+      config: mod.config,
+    };
+  }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return `an object (${(value as object).constructor?.name ?? 'Object'})`;
+  return `a ${typeof value}`;
+}

@@ -1,0 +1,90 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import type { MocraConfig } from '../config/mocra-config.js';
+import type { Downloader } from '../downloader/downloader.interface.js';
+import { DOWNLOADER, MOCRA_CONFIG, QUEUE_MANAGER } from '../mocra.tokens.js';
+import type { QueueManager } from '../queue/queue-manager.js';
+import { CrawlEngine } from './crawl.engine.js';
+import { CrawlerRegistry } from './crawler.registry.js';
+import { MocraCronScheduler } from './cron.scheduler.js';
+
+/**
+ * Starts the processors once every Nest module is initialised and stops them, in order, on shutdown:
+ * cron first (no new runs), then the engine (in-flight work ends), then middleware (stores flush), then the queue
+ * and the downloader.
+ */
+@Injectable()
+export class MocraOrchestrator implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('mocra');
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    @Inject(MOCRA_CONFIG) private readonly config: MocraConfig,
+    @Inject(QUEUE_MANAGER) private readonly queue: QueueManager,
+    @Inject(DOWNLOADER) private readonly downloader: Downloader,
+    private readonly engine: CrawlEngine,
+    private readonly registry: CrawlerRegistry,
+    private readonly cron: MocraCronScheduler,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    for (const note of this.config.notes) this.logger.warn(`config: ${note}`);
+    // Tools (mocra check, mocra dag) boot the app to compile and validate it without crawling anything.
+    if (process.env['MOCRA_NO_START'] === '1') return;
+    this.engine.start();
+    this.cron.start();
+    this.watchIdle();
+    this.logger.log(
+      `started namespace "${this.config.name}" with modules: ${this.registry.names().join(', ') || '(none)'}`,
+    );
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    this.cron.stop();
+    await this.engine.stop();
+    const handlers = new Set<{ flush?(): unknown; close?(): unknown }>();
+    for (const mod of this.registry.all()) {
+      for (const h of [...mod.downloadMiddleware, ...mod.dataMiddleware, ...mod.storeMiddleware])
+        handlers.add(h);
+    }
+    for (const h of handlers) {
+      try {
+        await (h as { flush?(): unknown }).flush?.();
+        await h.close?.();
+      } catch (err) {
+        this.logger.error(`middleware close failed: ${String(err)}`);
+      }
+    }
+    await this.queue.close();
+    await this.downloader.close();
+  }
+
+  /** `crawler.idle_stop_secs`: when nothing has run for that long, the process shuts down gracefully. */
+  private watchIdle(): void {
+    const idleSecs = this.config.crawler.idle_stop_secs;
+    if (!idleSecs) return;
+    let idleSince = Date.now();
+    this.idleTimer = setInterval(
+      () => {
+        const s = this.engine.stats();
+        if (s.activeRuns > 0 || s.queueDepth > 0 || s.inflight > 0) {
+          idleSince = Date.now();
+          return;
+        }
+        if (Date.now() - idleSince >= idleSecs * 1000) {
+          this.logger.log(`idle for ${idleSecs}s (crawler.idle_stop_secs): shutting down`);
+          clearInterval(this.idleTimer);
+          process.kill(process.pid, 'SIGTERM');
+        }
+      },
+      Math.min(1000, idleSecs * 1000),
+    );
+    this.idleTimer.unref();
+  }
+}

@@ -1,0 +1,27 @@
+import type { ModuleRunSummary } from './crawler-node.interface.js';
+
+/** What a finished run did; `dispatch(...).finished` resolves to it. */
+export interface RunSummary {
+  runId: string;
+  modules: ModuleRunSummary[];
+  pages: number;
+  items: number;
+  errors: number;
+  retries: number;
+  deadLettered: number;
+  duplicates: number;
+  requests: number;
+  bytes: number;
+  /** Work of a module run that arrived after a parser called finish(); acknowledged, not executed. */
+  skippedAfterFinish: number;
+  startedAtMs: number;
+  finishedAtMs: number;
+  durationMs: number;
+}
+
+/** Handle returned by `MocraService.dispatch`. */
+export interface RunHandle {
+  runId: string;
+  modules: string[];
+  finished: Promise<RunSummary>;
+}

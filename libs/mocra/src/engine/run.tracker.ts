@@ -1,0 +1,144 @@
+import type { ModuleRunSummary } from './crawler-node.interface.js';
+import type { RunSummary } from './run-summary.js';
+
+/** Counters of one module within a run. Mutated on the hot path, so plain fields. */
+export class ModuleRunState implements ModuleRunSummary {
+  pages = 0;
+  items = 0;
+  errors = 0;
+  retries = 0;
+  deadLettered = 0;
+  duplicates = 0;
+  requests = 0;
+  bytes = 0;
+  skippedAfterFinish = 0;
+  /** Messages published for this module run and not yet fully handled (including retries waiting on a timer). */
+  pending = 0;
+  preProcessed = false;
+  finishedByParser = false;
+  done = false;
+
+  constructor(
+    readonly module: string,
+    readonly runId: string,
+  ) {}
+
+  summary(): ModuleRunSummary {
+    const { module, runId, pages, items, errors, retries, deadLettered, duplicates, requests, bytes } = this;
+    return { module, runId, pages, items, errors, retries, deadLettered, duplicates, requests, bytes };
+  }
+}
+
+export class RunState {
+  readonly modules = new Map<string, ModuleRunState>();
+  readonly startedAtMs = Date.now();
+  finishedAtMs = 0;
+  readonly finished: Promise<RunSummary>;
+  resolve!: (s: RunSummary) => void;
+
+  constructor(
+    readonly runId: string,
+    modules: string[],
+  ) {
+    for (const m of modules) this.modules.set(m, new ModuleRunState(m, runId));
+    this.finished = new Promise((resolve) => (this.resolve = resolve));
+  }
+
+  get done(): boolean {
+    for (const m of this.modules.values()) if (!m.done) return false;
+    return true;
+  }
+
+  summary(): RunSummary {
+    const s: RunSummary = {
+      runId: this.runId,
+      modules: [],
+      pages: 0,
+      items: 0,
+      errors: 0,
+      retries: 0,
+      deadLettered: 0,
+      duplicates: 0,
+      requests: 0,
+      bytes: 0,
+      skippedAfterFinish: 0,
+      startedAtMs: this.startedAtMs,
+      finishedAtMs: this.finishedAtMs,
+      durationMs: (this.finishedAtMs || Date.now()) - this.startedAtMs,
+    };
+    for (const m of this.modules.values()) {
+      s.modules.push(m.summary());
+      s.pages += m.pages;
+      s.items += m.items;
+      s.errors += m.errors;
+      s.retries += m.retries;
+      s.deadLettered += m.deadLettered;
+      s.duplicates += m.duplicates;
+      s.requests += m.requests;
+      s.bytes += m.bytes;
+      s.skippedAfterFinish += m.skippedAfterFinish;
+    }
+    return s;
+  }
+}
+
+/**
+ * Knows, per run and module, how much work is outstanding. A handler publishes its children before its own
+ * message is counted down, so a count of zero means the module run is complete.
+ */
+export class RunTracker {
+  private readonly runs = new Map<string, RunState>();
+  private readonly finishedRuns: RunSummary[] = [];
+
+  constructor(
+    private readonly onModuleDone: (run: RunState, mod: ModuleRunState) => Promise<void>,
+    private readonly keepFinished = 100,
+  ) {}
+
+  create(runId: string, modules: string[]): RunState {
+    if (this.runs.has(runId)) throw new Error(`run "${runId}" is already active`);
+    const run = new RunState(runId, modules);
+    this.runs.set(runId, run);
+    return run;
+  }
+
+  get(runId: string): RunState | undefined {
+    return this.runs.get(runId);
+  }
+
+  module(runId: string, module: string): ModuleRunState | undefined {
+    return this.runs.get(runId)?.modules.get(module);
+  }
+
+  active(): RunState[] {
+    return [...this.runs.values()];
+  }
+
+  recent(): RunSummary[] {
+    return [...this.finishedRuns];
+  }
+
+  get activeCount(): number {
+    return this.runs.size;
+  }
+
+  inc(state: ModuleRunState): void {
+    state.pending++;
+  }
+
+  dec(runId: string, state: ModuleRunState): void {
+    if (--state.pending > 0 || state.done) return;
+    state.done = true;
+    const run = this.runs.get(runId);
+    if (!run) return;
+    void this.onModuleDone(run, state).finally(() => {
+      if (!run.done || !this.runs.has(runId)) return;
+      run.finishedAtMs = Date.now();
+      this.runs.delete(runId);
+      const summary = run.summary();
+      this.finishedRuns.push(summary);
+      if (this.finishedRuns.length > this.keepFinished) this.finishedRuns.shift();
+      run.resolve(summary);
+    });
+  }
+}

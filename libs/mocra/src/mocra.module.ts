@@ -1,0 +1,127 @@
+import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
+import { loadConfig } from './config/config.loader.js';
+import type { MocraConfig } from './config/mocra-config.js';
+import { MocraExplorer } from './discovery/mocra.explorer.js';
+import { MocraMetadataAccessor } from './discovery/mocra-metadata.accessor.js';
+import { AxiosDownloader } from './downloader/axios.downloader.js';
+import { CrawlEngine } from './engine/crawl.engine.js';
+import { CrawlerRegistry } from './engine/crawler.registry.js';
+import { MocraCronScheduler } from './engine/cron.scheduler.js';
+import { MocraOrchestrator } from './engine/mocra.orchestrator.js';
+import { MocraService } from './engine/mocra.service.js';
+import type {
+  MocraModuleAsyncOptions,
+  MocraModuleOptions,
+  MocraModuleStaticOptions,
+  MocraOptionsFactory,
+} from './mocra-module.options.js';
+import { DOWNLOADER, MOCRA_CONFIG, MOCRA_MODULE_OPTIONS, QUEUE_MANAGER } from './mocra.tokens.js';
+import { LocalQueueManager } from './queue/local/local-queue.manager.js';
+import { MemoryDeadLetterStore } from './queue/dlq/memory-dead-letter.store.js';
+
+const CORE_PROVIDERS: Provider[] = [
+  MocraMetadataAccessor,
+  MocraExplorer,
+  CrawlerRegistry,
+  CrawlEngine,
+  MocraService,
+  MocraCronScheduler,
+  MocraOrchestrator,
+  {
+    provide: MOCRA_CONFIG,
+    useFactory: (options: MocraModuleOptions): MocraConfig =>
+      loadConfig(options.config, { baseDir: options.baseDir }),
+    inject: [MOCRA_MODULE_OPTIONS],
+  },
+  {
+    provide: QUEUE_MANAGER,
+    useFactory: (config: MocraConfig) =>
+      new LocalQueueManager({
+        namespace: config.name,
+        capacity: config.channel_config.capacity,
+        nackMaxRetries: config.channel_config.nack_max_retries,
+        nackBackoffMs: config.channel_config.nack_backoff_ms,
+        dlq: new MemoryDeadLetterStore(),
+      }),
+    inject: [MOCRA_CONFIG],
+  },
+];
+
+const EXPORTS = [MocraService, CrawlerRegistry, MOCRA_CONFIG, QUEUE_MANAGER, DOWNLOADER];
+
+function downloaderProvider(statics: MocraModuleStaticOptions): Provider {
+  if (statics.downloader) return { provide: DOWNLOADER, useClass: statics.downloader };
+  return {
+    provide: DOWNLOADER,
+    useFactory: (config: MocraConfig) => {
+      const name = config.download_config.downloader;
+      if (name === 'axios' || name === 'request_downloader') {
+        return new AxiosDownloader({ poolSize: config.download_config.pool_size });
+      }
+      throw new Error(
+        `download_config.downloader: unknown downloader "${name}" (built in: "axios"); ` +
+          'a custom one is given with MocraModule.forRoot({ config, downloader: MyDownloader })',
+      );
+    },
+    inject: [MOCRA_CONFIG],
+  };
+}
+
+/**
+ * The mocra runtime as a Nest module. Import it once, in the root module; it is global, so crawler modules, nodes
+ * and middleware anywhere in the app are discovered and can inject `MocraService`.
+ */
+@Module({})
+export class MocraModule {
+  static forRoot(options: MocraModuleOptions & MocraModuleStaticOptions): DynamicModule {
+    return {
+      module: MocraModule,
+      global: true,
+      imports: [DiscoveryModule, ScheduleModule.forRoot()],
+      providers: [
+        { provide: MOCRA_MODULE_OPTIONS, useValue: options },
+        downloaderProvider(options),
+        ...CORE_PROVIDERS,
+      ],
+      exports: EXPORTS,
+    };
+  }
+
+  static forRootAsync(options: MocraModuleAsyncOptions & MocraModuleStaticOptions): DynamicModule {
+    return {
+      module: MocraModule,
+      global: true,
+      imports: [DiscoveryModule, ScheduleModule.forRoot(), ...(options.imports ?? [])],
+      providers: [
+        ...this.asyncOptionsProviders(options),
+        downloaderProvider(options),
+        ...CORE_PROVIDERS,
+        ...(options.extraProviders ?? []),
+      ],
+      exports: EXPORTS,
+    };
+  }
+
+  private static asyncOptionsProviders(options: MocraModuleAsyncOptions): Provider[] {
+    if (options.useFactory) {
+      return [
+        { provide: MOCRA_MODULE_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] },
+      ];
+    }
+    const factoryClass: Type<MocraOptionsFactory> | undefined = options.useClass ?? options.useExisting;
+    if (!factoryClass) {
+      throw new Error('MocraModule.forRootAsync: give one of useFactory, useClass or useExisting');
+    }
+    const providers: Provider[] = [
+      {
+        provide: MOCRA_MODULE_OPTIONS,
+        useFactory: (factory: MocraOptionsFactory) => factory.createMocraOptions(),
+        inject: [factoryClass],
+      },
+    ];
+    if (options.useClass) providers.push({ provide: options.useClass, useClass: options.useClass });
+    return providers;
+  }
+}
