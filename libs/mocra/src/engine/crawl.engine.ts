@@ -215,8 +215,10 @@ export class CrawlEngine {
     if (!mod || !state) return;
     let acquired = false;
     try {
-      let request = Request.fromData(env.request);
+      let data = env.request;
+      // Without download middleware the envelope's data goes to the downloader as is: no wrapper, no copies.
       if (mod.downloadMiddleware.length > 0) {
+        let request = Request.fromData(data);
         const ctx = this.runContext(mod, env.routing);
         for (const mw of mod.downloadMiddleware) {
           if (!mw.beforeRequest) continue;
@@ -224,6 +226,7 @@ export class CrawlEngine {
           if (next === null) return; // a middleware chose to drop it: its decision, counted as handled
           request = next;
         }
+        data = request.toData();
       }
       const wait = mod.semaphore.acquire();
       if (wait) await wait;
@@ -231,8 +234,7 @@ export class CrawlEngine {
       const limit = mod.limiter.acquire();
       if (limit) await limit;
       state.requests++;
-      const data = request.toData();
-      const responseData = await this.downloader.download(data, {
+      let responseData = await this.downloader.download(data, {
         timeoutMs: data.timeoutMs ?? mod.settings.timeoutMs,
         maxResponseSize: this.config.download_config.max_response_size,
       });
@@ -245,8 +247,8 @@ export class CrawlEngine {
         throw new StageError('Download', `HTTP ${status} from ${data.url}`, true);
       }
       if (status >= 400) throw new StageError('Response', `HTTP ${status} from ${data.url}`, false);
-      let response = new Response(responseData);
       if (mod.downloadMiddleware.length > 0) {
+        let response = new Response(responseData);
         const ctx = this.runContext(mod, env.routing);
         for (const mw of mod.downloadMiddleware) {
           if (!mw.afterResponse) continue;
@@ -254,11 +256,12 @@ export class CrawlEngine {
           if (next === null) return;
           response = next;
         }
+        responseData = response.toData();
       }
       this.tracker.inc(state);
       await this.queue.publish(
         'response',
-        { kind: 'response', routing: env.routing, exec: env.exec, response: response.toData() },
+        { kind: 'response', routing: env.routing, exec: env.exec, response: responseData },
         msg.priority,
         { wait: false },
       );
@@ -322,7 +325,8 @@ export class CrawlEngine {
       }
       if (output.data.length > 0) {
         const runCtx = this.runContext(mod, env.routing);
-        for (const data of output.data) {
+        for (let itemIndex = 0; itemIndex < output.data.length; itemIndex++) {
+          const data = output.data[itemIndex];
           const item: DataItem = {
             data,
             module: mod.name,
@@ -331,6 +335,7 @@ export class CrawlEngine {
             account: env.routing.account,
             platform: env.routing.platform,
             requestId: env.response.id,
+            itemIndex,
             url: env.response.url,
             emittedAtMs: Date.now(),
           };

@@ -38,11 +38,28 @@ export class MocraOrchestrator implements OnApplicationBootstrap, BeforeApplicat
     if (process.env['MOCRA_NO_START'] === '1') return;
     this.engine.start();
     this.cron.start();
+    process.on('SIGTERM', this.onSignal);
+    process.on('SIGINT', this.onSignal);
     this.watchIdle();
     this.logger.log(
       `started namespace "${this.config.name}" with modules: ${this.registry.names().join(', ') || '(none)'}`,
     );
   }
+
+  /**
+   * Nest's shutdown hooks handle the first signal (graceful: in-flight work ends, stores flush). A second one means
+   * the operator will not wait: exit at once. Stores write whole lines and the durable queue writes atomic batches,
+   * so a forced exit loses no acknowledged work; unacknowledged work is redelivered at the next start.
+   */
+  private signals = 0;
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    if (++this.signals < 2) {
+      this.logger.log(`${signal}: finishing in-flight work (send it again to force exit)`);
+      return;
+    }
+    this.logger.warn(`${signal} again: forcing exit`);
+    process.exit(130);
+  };
 
   async beforeApplicationShutdown(): Promise<void> {
     if (this.idleTimer) clearInterval(this.idleTimer);
@@ -63,6 +80,8 @@ export class MocraOrchestrator implements OnApplicationBootstrap, BeforeApplicat
     }
     await this.queue.close();
     await this.downloader.close();
+    process.off('SIGTERM', this.onSignal);
+    process.off('SIGINT', this.onSignal);
   }
 
   /** `crawler.idle_stop_secs`: when nothing has run for that long, the process shuts down gracefully. */

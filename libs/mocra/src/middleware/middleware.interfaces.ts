@@ -13,6 +13,8 @@ export interface DataItem<T = unknown> {
   platform: string;
   /** Id of the request whose response produced this item: stores can deduplicate by it after a crash. */
   requestId: string;
+  /** Position of the item in its parse output: (requestId, itemIndex) identifies an item across redeliveries. */
+  itemIndex: number;
   url: string;
   emittedAtMs: number;
 }

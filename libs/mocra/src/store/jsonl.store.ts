@@ -1,5 +1,16 @@
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  type WriteStream,
+} from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { Provider } from '@nestjs/common';
 import { StoreMiddleware } from '../decorators/middleware.decorators.js';
 import type { DataItem, StoreMiddlewareHandler } from '../middleware/middleware.interfaces.js';
@@ -12,13 +23,19 @@ export interface JsonlStoreOptions {
 }
 
 /**
- * Built-in store "jsonl": one JSON object per line, `{ module, runId, requestId, url, nodeKey, emittedAtMs, data }`.
- * Writes are buffered by the stream; `flush()` resolves once everything written so far is on disk.
+ * Built-in store "jsonl": one JSON object per line,
+ * `{ module, runId, requestId, itemIndex, url, nodeKey, emittedAtMs, data }`.
+ *
+ * Idempotent: an item whose (requestId, itemIndex) is already in the file is skipped, so work redelivered after a
+ * crash does not duplicate lines. Keys already in the file are read once, at the first write.
  */
 @StoreMiddleware({ name: 'jsonl' })
 export class JsonlStore implements StoreMiddlewareHandler {
   private stream: WriteStream | undefined;
+  private opening: Promise<WriteStream> | undefined;
+  private readonly keys = new Set<string>();
   private written = 0;
+  private skipped = 0;
   readonly path: string;
 
   constructor(private readonly options: JsonlStoreOptions) {
@@ -30,21 +47,35 @@ export class JsonlStore implements StoreMiddlewareHandler {
     return { provide: JsonlStore, useFactory: () => new JsonlStore(options) };
   }
 
+  /** Lines written by this instance. */
   get count(): number {
     return this.written;
   }
 
-  store(item: DataItem): void {
+  /** Items skipped because the file already held them. */
+  get duplicatesSkipped(): number {
+    return this.skipped;
+  }
+
+  async store(item: DataItem): Promise<void> {
+    const stream = this.stream ?? (await this.open());
+    const key = `${item.requestId}#${item.itemIndex}`;
+    if (this.keys.has(key)) {
+      this.skipped++;
+      return;
+    }
+    this.keys.add(key);
     const line = JSON.stringify({
       module: item.module,
       runId: item.runId,
       requestId: item.requestId,
+      itemIndex: item.itemIndex,
       url: item.url,
       nodeKey: item.nodeKey,
       emittedAtMs: item.emittedAtMs,
       data: item.data,
     });
-    this.open().write(line + '\n');
+    stream.write(line + '\n');
     this.written++;
   }
 
@@ -59,14 +90,48 @@ export class JsonlStore implements StoreMiddlewareHandler {
     const stream = this.stream;
     if (!stream) return;
     this.stream = undefined;
+    this.opening = undefined;
     await new Promise<void>((res, rej) => stream.end((err?: Error | null) => (err ? rej(err) : res())));
   }
 
-  private open(): WriteStream {
-    if (!this.stream) {
+  private open(): Promise<WriteStream> {
+    this.opening ??= (async () => {
       mkdirSync(dirname(this.path), { recursive: true });
-      this.stream = createWriteStream(this.path, { flags: this.options.truncate ? 'w' : 'a' });
+      if (!this.options.truncate && existsSync(this.path)) await this.loadKeys();
+      const stream = createWriteStream(this.path, { flags: this.options.truncate ? 'w' : 'a' });
+      // A process killed mid-line leaves a torn last line; start on a fresh line so the next item stays whole.
+      if (!this.options.truncate && endsWithoutNewline(this.path)) stream.write('\n');
+      this.stream = stream;
+      return stream;
+    })();
+    return this.opening;
+  }
+
+  private async loadKeys(): Promise<void> {
+    const lines = createInterface({ input: createReadStream(this.path), crlfDelay: Infinity });
+    for await (const line of lines) {
+      if (!line) continue;
+      try {
+        const parsed = JSON.parse(line) as { requestId?: unknown; itemIndex?: unknown };
+        if (typeof parsed.requestId === 'string')
+          this.keys.add(`${parsed.requestId}#${String(parsed.itemIndex ?? 0)}`);
+      } catch {
+        // A torn last line from a killed process: the item it held is written again when redelivered.
+      }
     }
-    return this.stream;
+  }
+}
+
+function endsWithoutNewline(path: string): boolean {
+  if (!existsSync(path)) return false;
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } finally {
+    closeSync(fd);
   }
 }
