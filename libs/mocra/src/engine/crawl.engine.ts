@@ -51,9 +51,7 @@ export class CrawlEngine {
   private readonly tracker: RunTracker;
   private readonly seen = new Map<string, SeenSet>();
   private readonly subscriptions: QueueSubscription[] = [];
-  private readonly timers = new Set<NodeJS.Timeout>();
   private started = false;
-  private stopping = false;
   private readonly totals = {
     pages: 0,
     items: 0,
@@ -97,11 +95,8 @@ export class CrawlEngine {
     );
   }
 
-  /** Stops intake, waits for in-flight handlers, cancels pending retry timers (their runs stay unfinished). */
+  /** Stops intake and waits for in-flight handlers; delayed retries stay with the queue. */
   async stop(): Promise<void> {
-    this.stopping = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
     await Promise.all(this.subscriptions.map((s) => s.stop()));
     this.subscriptions.length = 0;
   }
@@ -364,29 +359,23 @@ export class CrawlEngine {
       const policy = this.policy.resolve({ kind: env.errorKind, stage: env.stage });
       const attempt = failed.exec.retryCount + 1;
       const retryable = policy.retryable && env.detail !== 'not-retryable' && node?.retryable !== false;
-      if (retryable && attempt < policy.maxAttempts && !this.stopping) {
+      if (retryable && attempt < policy.maxAttempts) {
         if (state) {
           state.retries++;
           this.tracker.inc(state);
         }
         this.totals.retries++;
         const again = { ...failed, exec: { ...failed.exec, retryCount: attempt, updatedAtMs: Date.now() } };
-        // The timer holds one count until the retry is enqueued; the retried message holds its own.
-        const timer = setTimeout(
-          () => {
-            this.timers.delete(timer);
-            if (state) this.tracker.inc(state);
-            this.queue
-              .publish(env.stage, again as PipelineEnvelope, msg.priority, { wait: false })
-              .catch((err: unknown) => {
-                this.logger.error(`retry publish failed: ${String(err)}`);
-                if (state) this.tracker.dec(env.routing.runId, state);
-              })
-              .finally(() => state && this.tracker.dec(env.routing.runId, state));
-          },
-          backoffDelayMs(policy.backoff, attempt),
-        );
-        this.timers.add(timer);
+        // The queue holds the retry for the backoff (a durable queue persists it first), so it survives a restart.
+        try {
+          await this.queue.publish(env.stage, again as PipelineEnvelope, msg.priority, {
+            wait: false,
+            delayMs: backoffDelayMs(policy.backoff, attempt),
+          });
+        } catch (err) {
+          if (state) this.tracker.dec(env.routing.runId, state);
+          throw err;
+        }
         return;
       }
       if (policy.dlq === 'never') {

@@ -28,6 +28,11 @@ export interface PublishOptions {
    * wait on this route, the pipeline would deadlock.
    */
   wait?: boolean;
+  /**
+   * Deliver no sooner than this many ms from now (retry backoff). The message counts as accepted at once (a durable
+   * backend persists it before resolving), so a retry survives a restart; it is admitted past capacity.
+   */
+  delayMs?: number;
 }
 
 export interface SubscribeOptions {

@@ -176,6 +176,10 @@ export class LocalQueueManager implements QueueManager {
       attempt: 0,
       enqueuedAtMs: 0,
     };
+    if (opts?.delayMs !== undefined && opts.delayMs > 0) {
+      this.enqueueLater(state, msg, opts.delayMs);
+      return RESOLVED;
+    }
     // wait=false is accepted past capacity: handlers publish downstream with it, and a handler blocked on a full
     // route while holding its own delivery slot could close a wait cycle across routes (deadlock). Blocked
     // publishers are served first-come first-served, so a new waiting publisher never overtakes them.
@@ -404,16 +408,21 @@ export class LocalQueueManager implements QueueManager {
     );
   }
 
+  /** Enqueues after `delayMs`; close() enqueues at once instead, so nothing waiting is lost. */
+  private enqueueLater(state: RouteState, msg: Message, delayMs: number): void {
+    const timer = setTimeout(() => {
+      this.backingOff.delete(timer);
+      this.enqueue(state, msg);
+    }, delayMs);
+    this.backingOff.set(timer, { state, msg });
+  }
+
   private nack(state: RouteState, sub: Subscriber, msg: Message, err: unknown): void {
     if (msg.attempt < this.nackMaxRetries) {
       // A retry re-enters past capacity, like wait=false: it was admitted once, and nothing may block in here.
       const retry: Message = { ...msg, attempt: msg.attempt + 1 };
       if (this.nackBackoffMs > 0 && !this.closed) {
-        const timer = setTimeout(() => {
-          this.backingOff.delete(timer);
-          this.enqueue(state, retry);
-        }, this.nackBackoffMs);
-        this.backingOff.set(timer, { state, msg: retry });
+        this.enqueueLater(state, retry, this.nackBackoffMs);
       } else {
         this.enqueue(state, retry);
       }
