@@ -28,3 +28,28 @@ describe('README', () => {
     expect(readFileSync(join(root, '.ci/run'), 'utf8')).toContain('npm test');
   });
 });
+
+describe('README documents every route and metric', () => {
+  it('lists each controller route and each mocra_ metric name', async () => {
+    const { MOCRA_METRIC } = await import('../../libs/mocra/src/metrics/index.js');
+    const names = Object.values(MOCRA_METRIC as Record<string, string>);
+    expect(names.length).toBeGreaterThan(5);
+    expect(names.filter((n) => !readme.includes(n))).toEqual([]);
+    for (const route of [
+      'GET /health',
+      'GET /metrics',
+      'POST /tasks/dispatch',
+      'GET /cluster/nodes',
+      'GET /cluster/leader',
+      '/config/modules',
+      '/debug/status',
+      'GET /dlq/messages',
+      'POST /dlq/messages/:id/requeue',
+      'DELETE /dlq/messages/:id',
+      'POST /control/pause',
+      'POST /control/resume',
+    ]) {
+      expect(readme, route).toContain(route);
+    }
+  });
+});

@@ -80,3 +80,15 @@ export type {
   ErrorKind,
 } from './queue/envelope.js';
 export type { QueueManager, QueueMessage } from './queue/queue-manager.js';
+
+// HTTP control plane and metrics
+export { MocraControlModule, startMocraHttp, ApiKeyGuard, MOCRA_RAFT_STATUS } from './control/index.js';
+export type {
+  MocraHttpAddress,
+  MocraHttpOptions,
+  RaftStatus,
+  RaftPeerStatus,
+  RaftStatusSource,
+} from './control/index.js';
+export { MocraMetrics, MOCRA_METRIC, statusClassOf } from './metrics/index.js';
+export type { MocraMetricName, StatusClass } from './metrics/index.js';

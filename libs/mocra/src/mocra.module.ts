@@ -11,6 +11,7 @@ import { CrawlerRegistry } from './engine/crawler.registry.js';
 import { MocraCronScheduler } from './engine/cron.scheduler.js';
 import { MocraOrchestrator } from './engine/mocra.orchestrator.js';
 import { MocraService } from './engine/mocra.service.js';
+import { MOCRA_METRICS_PROVIDERS, MocraMetrics } from './metrics/index.js';
 import type {
   MocraModuleAsyncOptions,
   MocraModuleOptions,
@@ -29,6 +30,7 @@ const CORE_PROVIDERS: Provider[] = [
   MocraService,
   MocraCronScheduler,
   MocraOrchestrator,
+  ...MOCRA_METRICS_PROVIDERS,
   {
     provide: MOCRA_CONFIG,
     useFactory: (options: MocraModuleOptions): MocraConfig =>
@@ -49,7 +51,7 @@ const CORE_PROVIDERS: Provider[] = [
   },
 ];
 
-const EXPORTS = [MocraService, CrawlerRegistry, MOCRA_CONFIG, QUEUE_MANAGER, DOWNLOADER];
+const EXPORTS = [MocraService, MocraMetrics, CrawlerRegistry, MOCRA_CONFIG, QUEUE_MANAGER, DOWNLOADER];
 
 function downloaderProvider(statics: MocraModuleStaticOptions): Provider {
   if (statics.downloader) return { provide: DOWNLOADER, useClass: statics.downloader };

@@ -9,6 +9,8 @@ import { DOWNLOADER, MOCRA_CONFIG, QUEUE_MANAGER } from '../mocra.tokens.js';
 import { MocraMessages } from '../mocra.messages.js';
 import { backoffDelayMs } from '../policy/error-policy.js';
 import { ErrorPolicyResolver } from '../policy/error-policy.resolver.js';
+import { MocraMetrics } from '../metrics/mocra.metrics.js';
+import { statusClassOf } from '../metrics/status-class.js';
 import type {
   ErrorKind,
   ExecutionMeta,
@@ -25,7 +27,7 @@ import type {
 import type { QueueManager, QueueMessage, QueueSubscription } from '../queue/queue-manager.js';
 import { Request } from '../request/request.js';
 import { Response } from '../request/response.js';
-import type { Priority, RequestData } from '../request/request-data.js';
+import type { Priority, RequestData, ResponseData } from '../request/request-data.js';
 import { SeenSet } from '../request/seen-set.js';
 import { requestFingerprint } from '../request/request-fingerprint.js';
 import type { GenerateContext, ModuleRunContext, ParseContext } from './crawl-context.js';
@@ -68,6 +70,7 @@ export class CrawlEngine {
     @Inject(QUEUE_MANAGER) private readonly queue: QueueManager,
     @Inject(DOWNLOADER) private readonly downloader: Downloader,
     private readonly registry: CrawlerRegistry,
+    private readonly metrics: MocraMetrics,
   ) {
     this.policy = new ErrorPolicyResolver(config);
     this.tracker = new RunTracker((run, mod) => this.completeModuleRun(run, mod));
@@ -123,6 +126,7 @@ export class CrawlEngine {
         exec: this.exec(),
         event: { ...event, runId },
       };
+      this.metrics.runStarted(mod.name);
       this.tracker.inc(state);
       this.queue.publish('task', envelope, priority, { wait: false }).catch((err: unknown) => {
         this.logger.error(`run ${runId} module ${mod.name}: could not enqueue the task: ${String(err)}`);
@@ -227,12 +231,30 @@ export class CrawlEngine {
       if (wait) await wait;
       acquired = true;
       const limit = mod.limiter.acquire();
-      if (limit) await limit;
+      if (limit) {
+        const waitStart = performance.now();
+        await limit;
+        this.metrics.rateLimitWait(mod.name, performance.now() - waitStart);
+      }
       state.requests++;
-      let responseData = await this.downloader.download(data, {
-        timeoutMs: data.timeoutMs ?? mod.settings.timeoutMs,
-        maxResponseSize: this.config.download_config.max_response_size,
-      });
+      this.metrics.requestStarted(mod.name);
+      const sentAt = performance.now();
+      let responseData: ResponseData;
+      try {
+        responseData = await this.downloader.download(data, {
+          timeoutMs: data.timeoutMs ?? mod.settings.timeoutMs,
+          maxResponseSize: this.config.download_config.max_response_size,
+        });
+      } catch (err) {
+        this.metrics.responseReceived(mod.name, 'error', performance.now() - sentAt, 0);
+        throw err;
+      }
+      this.metrics.responseReceived(
+        mod.name,
+        statusClassOf(responseData.status),
+        performance.now() - sentAt,
+        responseData.body.byteLength,
+      );
       mod.semaphore.release();
       acquired = false;
       state.bytes += responseData.body.byteLength;
@@ -290,6 +312,7 @@ export class CrawlEngine {
       try {
         output = await node.instance.parse(response, ctx);
       } catch (err) {
+        this.metrics.parserError(mod.name, node.key);
         throw new StageError('Parser', `parse failed: ${errorMessage(err)}`, false);
       }
       if (!output) throw new StageError('Parser', 'parse() returned no ParseOutput', false);
@@ -322,6 +345,7 @@ export class CrawlEngine {
         const runCtx = this.runContext(mod, env.routing);
         for (let itemIndex = 0; itemIndex < output.data.length; itemIndex++) {
           const data = output.data[itemIndex];
+          this.metrics.itemEmitted(mod.name);
           const item: DataItem = {
             data,
             module: mod.name,
@@ -365,6 +389,7 @@ export class CrawlEngine {
           this.tracker.inc(state);
         }
         this.totals.retries++;
+        this.metrics.retry(env.routing.module, env.stage);
         const again = { ...failed, exec: { ...failed.exec, retryCount: attempt, updatedAtMs: Date.now() } };
         // The queue holds the retry for the backoff (a durable queue persists it first), so it survives a restart.
         try {
@@ -395,6 +420,7 @@ export class CrawlEngine {
       );
       if (state) state.deadLettered++;
       this.totals.deadLettered++;
+      this.metrics.deadLettered(env.routing.module, env.stage);
     } finally {
       if (state) this.tracker.dec(env.routing.runId, state);
     }
@@ -478,13 +504,14 @@ export class CrawlEngine {
       current = await this.withRetries('DataMiddleware', () => mw.handleData(current!, ctx));
       if (current === null) return false;
     }
-    for (const store of mod.storeMiddleware) {
+    for (const { name, handler: store } of mod.storeMiddleware) {
       let toStore: DataItem | null = current;
       if (store.beforeStore)
         toStore = await this.withRetries('DataStore', () => store.beforeStore!(current!, ctx));
       if (toStore === null) continue;
       const stored = toStore;
       await this.withRetries('DataStore', () => store.store(stored, ctx));
+      this.metrics.itemStored(mod.name, name);
       if (store.afterStore) await this.withRetries('DataStore', () => store.afterStore!(stored, ctx));
     }
     return true;
@@ -540,6 +567,7 @@ export class CrawlEngine {
   }
 
   private async completeModuleRun(run: RunState, state: ModuleRunState): Promise<void> {
+    this.metrics.runFinished(state.module);
     this.seen.delete(run.runId + '\u0000' + state.module);
     const mod = this.registry.get(state.module);
     if (run.done) this.dropSeenSet(run.runId);
@@ -575,12 +603,14 @@ export class CrawlEngine {
 
   private lookup(routing: RoutingMeta): { mod?: RegisteredModule; state?: ModuleRunState } {
     const mod = this.registry.get(routing.module);
-    const state = this.tracker.module(routing.runId, routing.module);
-    if (!mod || !state) {
-      this.logger.warn(
-        `message for unknown module run (module "${routing.module}", run ${routing.runId}) acknowledged without work`,
+    if (!mod) {
+      this.logger.error(
+        `message for module "${routing.module}", which this process does not have: acknowledged`,
       );
+      return {};
     }
+    const known = this.tracker.module(routing.runId, routing.module);
+    const state = known && !known.done ? known : this.tracker.adopt(routing.runId, routing.module);
     return { mod, state };
   }
 

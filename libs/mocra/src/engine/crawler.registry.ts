@@ -45,7 +45,7 @@ export interface RegisteredModule {
   platform: string;
   downloadMiddleware: DownloadMiddlewareHandler[];
   dataMiddleware: DataMiddlewareHandler[];
-  storeMiddleware: StoreMiddlewareHandler[];
+  storeMiddleware: Array<{ name: string; handler: StoreMiddlewareHandler }>;
   limiter: RateLimiter;
   semaphore: Semaphore;
 }
@@ -108,6 +108,7 @@ export class CrawlerRegistry implements OnModuleInit {
           'store',
           this.explorer.storeMiddleware,
           options.storeMiddleware,
+          true,
         ),
         limiter: new RateLimiter(settings.rateLimit),
         semaphore: new Semaphore(settings.concurrency),
@@ -163,7 +164,21 @@ export class CrawlerRegistry implements OnModuleInit {
     kind: string,
     available: DiscoveredMiddleware<H>[],
     listed: string[] | undefined,
-  ): H[] {
+  ): H[];
+  private chain<H>(
+    module: string,
+    kind: string,
+    available: DiscoveredMiddleware<H>[],
+    listed: string[] | undefined,
+    named: true,
+  ): Array<{ name: string; handler: H }>;
+  private chain<H>(
+    module: string,
+    kind: string,
+    available: DiscoveredMiddleware<H>[],
+    listed: string[] | undefined,
+    named = false,
+  ): H[] | Array<{ name: string; handler: H }> {
     const names = new Set(listed ?? []);
     for (const name of names) {
       if (!available.some((m) => m.name === name)) {
@@ -178,9 +193,7 @@ export class CrawlerRegistry implements OnModuleInit {
         );
       }
     }
-    return available
-      .filter((m) => m.global || names.has(m.name))
-      .sort((a, b) => a.weight - b.weight)
-      .map((m) => m.instance);
+    const chosen = available.filter((m) => m.global || names.has(m.name)).sort((a, b) => a.weight - b.weight);
+    return named ? chosen.map((m) => ({ name: m.name, handler: m.instance })) : chosen.map((m) => m.instance);
   }
 }

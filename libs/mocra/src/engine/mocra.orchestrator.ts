@@ -67,8 +67,8 @@ export class MocraOrchestrator implements OnApplicationBootstrap, BeforeApplicat
     await this.engine.stop();
     const handlers = new Set<{ flush?(): unknown; close?(): unknown }>();
     for (const mod of this.registry.all()) {
-      for (const h of [...mod.downloadMiddleware, ...mod.dataMiddleware, ...mod.storeMiddleware])
-        handlers.add(h);
+      const stores = mod.storeMiddleware.map((s) => s.handler);
+      for (const h of [...mod.downloadMiddleware, ...mod.dataMiddleware, ...stores]) handlers.add(h);
     }
     for (const h of handlers) {
       try {

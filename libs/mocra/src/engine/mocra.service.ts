@@ -5,6 +5,7 @@ import type { EngineStats } from './engine-stats.js';
 import type { RunHandle, RunSummary } from './run-summary.js';
 import { CrawlerRegistry, type ModuleRuntimeSettings } from './crawler.registry.js';
 import type { ModuleDag } from '../dag/module-dag.js';
+import { MocraCronScheduler } from './cron.scheduler.js';
 
 /** The runtime API for application code: start runs, watch them, pause and resume. */
 @Injectable()
@@ -12,6 +13,7 @@ export class MocraService {
   constructor(
     private readonly engine: CrawlEngine,
     private readonly registry: CrawlerRegistry,
+    private readonly cron: MocraCronScheduler,
   ) {}
 
   /**
@@ -28,6 +30,12 @@ export class MocraService {
 
   resume(): void {
     this.engine.resume();
+  }
+
+  /** The handle of a run that is still active (e.g. one resumed from a durable queue after a restart). */
+  runHandle(runId: string): RunHandle | undefined {
+    const run = this.engine.runs.get(runId);
+    return run ? { runId, modules: [...run.modules.keys()], finished: run.finished } : undefined;
   }
 
   stats(): EngineStats {
@@ -52,6 +60,8 @@ export class MocraService {
 
   /** Changes a module's settings in the running crawl (rate limit, concurrency, priority, cron, enabled). */
   updateModule(module: string, patch: Partial<ModuleRuntimeSettings>): ModuleRuntimeSettings {
-    return { ...this.registry.updateSettings(module, patch).settings };
+    const settings = { ...this.registry.updateSettings(module, patch).settings };
+    if ('cron' in patch || 'enabled' in patch) this.cron.schedule(module);
+    return settings;
   }
 }

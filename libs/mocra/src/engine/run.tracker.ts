@@ -102,6 +102,26 @@ export class RunTracker {
     return run;
   }
 
+  /**
+   * Work of a run this process does not know (requeued from the DLQ after the run ended, or produced by another
+   * process): track it as a run of its own, counting the message in hand, so it completes and reports like any.
+   */
+  adopt(runId: string, module: string): ModuleRunState {
+    let run = this.runs.get(runId);
+    if (!run) {
+      run = new RunState(runId, [module]);
+      this.runs.set(runId, run);
+    }
+    let state = run.modules.get(module);
+    if (!state || state.done) {
+      state = new ModuleRunState(module, runId);
+      state.preProcessed = true;
+      run.modules.set(module, state);
+    }
+    state.pending++;
+    return state;
+  }
+
   get(runId: string): RunState | undefined {
     return this.runs.get(runId);
   }

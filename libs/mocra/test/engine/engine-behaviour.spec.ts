@@ -254,3 +254,36 @@ describe('crawl engine behaviour', () => {
     await app.close();
   });
 });
+
+describe('DLQ requeue after the run ended', () => {
+  it('runs the requeued work as an adopted run that completes', async () => {
+    let fail = true;
+    MapDownloader.pages = new Map([['http://site/flaky', 'flaky']]);
+    @Node('n')
+    class N implements CrawlerNode {
+      generate(): Request {
+        return Request.get('http://site/flaky');
+      }
+      parse(res: Response): ParseOutput {
+        if (fail) throw new Error('parser bug');
+        return new ParseOutput().withData(res.text());
+      }
+    }
+    @CrawlerModule({ name: 'requeue', nodes: [N], storeMiddleware: ['memory'] })
+    class Requeue {}
+    const { app, mocra, queue } = await start([Requeue, N]);
+    const first = await (await mocra.dispatch({ module: ['requeue'] })).finished;
+    expect(first.deadLettered).toBe(1);
+    const { items } = await queue.dlq.list({});
+    fail = false;
+    expect(await queue.requeueDeadLetter(items[0]!.id)).toBe(true);
+    await new Promise((r) => setTimeout(r, 50));
+    const adopted = mocra.runHandle(first.runId);
+    const summary = adopted ? await adopted.finished : mocra.recentRuns().at(-1)!;
+    expect(summary.runId).toBe(first.runId);
+    expect(summary.items).toBe(1);
+    expect(stored.map((s) => s.data)).toEqual(['flaky!']); // the global 'tag' middleware appends '!'
+    expect((await queue.dlq.list({})).total).toBe(0);
+    await app.close();
+  });
+});
