@@ -9,6 +9,8 @@ export interface AppOptions {
   config: string | Record<string, unknown>;
   /** Where items are written as JSON lines. */
   output: string;
+  /** Start the output file afresh (default true). */
+  truncateOutput?: boolean;
 }
 
 /** The example application: one crawler module, a JSON-lines store, mocra from its public API. */
@@ -22,7 +24,7 @@ export class AppModule {
         CatalogModule,
         CatalogListNode,
         CatalogProductNode,
-        JsonlStore.provider({ path: options.output, truncate: true }),
+        JsonlStore.provider({ path: options.output, truncate: options.truncateOutput ?? true }),
       ],
     };
   }

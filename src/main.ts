@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { MocraService, type RunSummary } from '@mocra/core';
+import { MocraService, loadConfig, type RunHandle, type RunSummary } from '@mocra/core';
 import { AppModule } from './app.module.js';
 import { startCatalogSite, type CatalogSite } from './catalog-site/catalog-site.js';
 
@@ -25,12 +25,19 @@ async function main(): Promise<number> {
     };
   }
 
-  const app = await NestFactory.createApplicationContext(AppModule.register({ config, output }), {
-    logger: ['error', 'warn', 'log'],
-  });
+  // With a durable queue the crawl resumes after a crash, so earlier items are kept (the store skips repeats).
+  const durable = Boolean(loadConfig(config).channel_config.durable_path);
+  const app = await NestFactory.createApplicationContext(
+    AppModule.register({ config, output, truncateOutput: !durable }),
+    { logger: ['error', 'warn', 'log'] },
+  );
   app.enableShutdownHooks();
   const mocra = app.get(MocraService);
-  const run = await mocra.dispatch({ module: ['catalog'] });
+  const resumed = mocra.activeRuns()[0];
+  const run: RunHandle = resumed
+    ? mocra.runHandle(resumed.runId)!
+    : await mocra.dispatch({ module: ['catalog'] });
+  if (resumed) console.log(`resuming run ${run.runId} from the durable queue`);
   const started = Date.now();
   let lastPages = 0;
   const progress = setInterval(() => {
