@@ -46,6 +46,7 @@ function stale(): boolean {
  * workspace when the sources are newer than the build, once across parallel test files (a directory lock).
  */
 export function ensureBuilt(): void {
+  if (process.env['MOCRA_SKIP_BUILD'] === '1') return;
   const lock = join(repoRoot, '.cache/build.lock');
   mkdirSync(join(repoRoot, '.cache'), { recursive: true });
   for (;;) {

@@ -79,7 +79,14 @@ export type {
   DeadLetterEnvelope,
   ErrorKind,
 } from './queue/envelope.js';
-export type { QueueManager, QueueMessage } from './queue/queue-manager.js';
+export type { QueueManager, QueueMessage, QueueStateStore } from './queue/queue-manager.js';
+export type { DeadLetterStore } from './queue/dlq/dead-letter.store.js';
+export { MemoryDeadLetterStore } from './queue/dlq/memory-dead-letter.store.js';
+export { LevelDeadLetterStore } from './queue/dlq/level-dead-letter.store.js';
+export { LocalQueueManager } from './queue/local/local-queue.manager.js';
+export { DurableLocalQueueManager } from './queue/durable/durable-local-queue.manager.js';
+export { createQueueManager } from './queue/queue-manager.factory.js';
+export * from './queue/kafka/index.js';
 
 // HTTP control plane and metrics
 export { MocraControlModule, startMocraHttp, ApiKeyGuard, MOCRA_RAFT_STATUS } from './control/index.js';

@@ -19,8 +19,7 @@ import type {
   MocraOptionsFactory,
 } from './mocra-module.options.js';
 import { DOWNLOADER, MOCRA_CONFIG, MOCRA_MODULE_OPTIONS, QUEUE_MANAGER } from './mocra.tokens.js';
-import { LocalQueueManager } from './queue/local/local-queue.manager.js';
-import { MemoryDeadLetterStore } from './queue/dlq/memory-dead-letter.store.js';
+import { createQueueManager } from './queue/queue-manager.factory.js';
 
 const CORE_PROVIDERS: Provider[] = [
   MocraMetadataAccessor,
@@ -39,14 +38,7 @@ const CORE_PROVIDERS: Provider[] = [
   },
   {
     provide: QUEUE_MANAGER,
-    useFactory: (config: MocraConfig) =>
-      new LocalQueueManager({
-        namespace: config.name,
-        capacity: config.channel_config.capacity,
-        nackMaxRetries: config.channel_config.nack_max_retries,
-        nackBackoffMs: config.channel_config.nack_backoff_ms,
-        dlq: new MemoryDeadLetterStore(),
-      }),
+    useFactory: (config: MocraConfig) => createQueueManager(config),
     inject: [MOCRA_CONFIG],
   },
 ];

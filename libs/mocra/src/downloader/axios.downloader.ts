@@ -4,8 +4,20 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import axios, { type AxiosInstance, type AxiosProxyConfig, type AxiosResponse } from 'axios';
 import type { RequestData, ResponseData } from '../request/request-data.js';
-import { DownloadError, type DownloadErrorKind } from './download.error.js';
+import type { DownloadError } from './download.error.js';
 import type { DownloadOptions, Downloader } from './downloader.interface.js';
+import {
+  aborted,
+  failure,
+  flattenHeaders,
+  hasLimit,
+  messageOf,
+  proxyUrl,
+  requestBody,
+  requestHeaders,
+  targetUrl,
+  tooLarge,
+} from './request-encoding.js';
 
 export interface AxiosDownloaderOptions {
   /** Most open sockets per origin (and idle sockets kept for reuse). */
@@ -16,12 +28,6 @@ export interface AxiosDownloaderOptions {
   maxRedirects?: number;
 }
 
-// axios would send "application/json, text/plain, */*", which makes content-negotiating sites answer JSON.
-const DEFAULT_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
-const PROXY_PROTOCOLS: ReadonlySet<string> = new Set(['http:', 'https:']);
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const HEADER_VALUE_FORBIDDEN = /[\r\n\0]/;
-const TARGET_PROTOCOLS: ReadonlySet<string> = new Set(['http:', 'https:']);
 // axios error codes for a request it refused to send.
 const INVALID_REQUEST_CODES: ReadonlySet<string> = new Set([
   'ERR_BAD_REQUEST',
@@ -77,8 +83,8 @@ export class AxiosDownloader implements Downloader {
   async download(req: RequestData, opts: DownloadOptions): Promise<ResponseData> {
     if (this.closed) throw failure('invalid_request', req, 'the downloader is closed');
     const target = targetUrl(req);
-    const proxy = req.proxy === undefined ? false : proxyConfig(req);
-    const headers = this.requestHeaders(req);
+    const proxy = req.proxy === undefined ? false : proxyConfig(proxyUrl(req));
+    const headers = requestHeaders(req, this.userAgent);
     const data = requestBody(req, headers);
     const signal = opts.signal;
     if (signal?.aborted) throw aborted(req);
@@ -113,7 +119,7 @@ export class AxiosDownloader implements Downloader {
         data,
         proxy,
         signal: controller.signal,
-        maxContentLength: max > 0 && Number.isFinite(max) ? max : -1,
+        maxContentLength: hasLimit(max) ? max : -1,
       });
       return {
         id: req.id,
@@ -139,68 +145,9 @@ export class AxiosDownloader implements Downloader {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
   }
-
-  private requestHeaders(req: RequestData): Record<string, string> {
-    const headers: Record<string, string> = {};
-    for (const name of Object.keys(req.headers)) {
-      const value = req.headers[name]!;
-      // axios would silently strip CR/LF; a request that carries them is refused instead.
-      if (!HEADER_NAME.test(name) || HEADER_VALUE_FORBIDDEN.test(value)) {
-        throw failure(
-          'invalid_request',
-          req,
-          `invalid header ${JSON.stringify(name)}: ${JSON.stringify(value)}`,
-        );
-      }
-      headers[name.toLowerCase()] = value;
-    }
-    if (this.userAgent !== undefined && headers['user-agent'] === undefined)
-      headers['user-agent'] = this.userAgent;
-    if (headers['accept'] === undefined) headers['accept'] = DEFAULT_ACCEPT;
-    let cookie = '';
-    for (const name of Object.keys(req.cookies)) {
-      cookie += `${cookie.length > 0 ? '; ' : ''}${name}=${req.cookies[name]!}`;
-    }
-    if (cookie.length > 0) {
-      const existing = headers['cookie'];
-      headers['cookie'] = existing ? `${existing}; ${cookie}` : cookie;
-    }
-    return headers;
-  }
 }
 
-/** The URL to send: the request URL plus its params (already-present query kept as written), no fragment. */
-function targetUrl(req: RequestData): string {
-  let u: URL;
-  try {
-    u = new URL(req.url);
-  } catch (err) {
-    throw failure('invalid_request', req, 'invalid URL', err);
-  }
-  if (!TARGET_PROTOCOLS.has(u.protocol)) {
-    throw failure('invalid_request', req, `unsupported scheme ${u.protocol}`);
-  }
-  u.hash = '';
-  if (req.params.length > 0) {
-    let extra = '';
-    for (const [k, v] of req.params) {
-      extra += `${extra.length > 0 ? '&' : ''}${encodeURIComponent(k)}=${encodeURIComponent(v)}`;
-    }
-    u.search = u.search.length > 1 ? `${u.search}&${extra}` : extra;
-  }
-  return u.href;
-}
-
-function proxyConfig(req: RequestData): AxiosProxyConfig {
-  let u: URL | undefined;
-  try {
-    u = new URL(req.proxy ?? '');
-  } catch {
-    u = undefined;
-  }
-  if (!u || !PROXY_PROTOCOLS.has(u.protocol)) {
-    throw failure('invalid_request', req, `invalid proxy URL ${String(req.proxy)} (use http(s)://host:port)`);
-  }
+function proxyConfig(u: URL): AxiosProxyConfig {
   const config: AxiosProxyConfig = {
     protocol: u.protocol.slice(0, -1),
     host: u.hostname.replace(/^\[|\]$/g, ''),
@@ -212,58 +159,11 @@ function proxyConfig(req: RequestData): AxiosProxyConfig {
   return config;
 }
 
-/** Serialises json/form/body and sets a Content-Type when the request gave none. */
-function requestBody(req: RequestData, headers: Record<string, string>): string | Buffer | undefined {
-  if (req.json !== undefined) {
-    let text: string | undefined;
-    try {
-      text = JSON.stringify(req.json);
-    } catch (err) {
-      throw failure('invalid_request', req, `JSON body: ${messageOf(err)}`, err);
-    }
-    headers['content-type'] ??= 'application/json';
-    return text;
-  }
-  if (req.form !== undefined) {
-    headers['content-type'] ??= 'application/x-www-form-urlencoded';
-    return new URLSearchParams(req.form).toString();
-  }
-  if (req.body !== undefined) {
-    const b = req.body;
-    // A view, not a copy; axios would send the whole backing ArrayBuffer of a plain Uint8Array subarray.
-    return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-  }
-  return undefined;
-}
-
 function finalUrl(res: AxiosResponse): string | undefined {
   // follow-redirects stamps the last hop's URL on the native response.
   const request = res.request as { res?: { responseUrl?: unknown } } | undefined;
   const url = request?.res?.responseUrl;
   return typeof url === 'string' ? url : undefined;
-}
-
-function flattenHeaders(source: AxiosResponse['headers']): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(source)) {
-    if (value === undefined || value === null) continue;
-    const key = name.toLowerCase();
-    out[key] = Array.isArray(value) ? value.join(key === 'set-cookie' ? '\n' : ', ') : String(value);
-  }
-  return out;
-}
-
-/** Every download error message starts with the method and URL, then says what went wrong. */
-function failure(kind: DownloadErrorKind, req: RequestData, detail: string, cause?: unknown): DownloadError {
-  return new DownloadError(kind, req.url, `${req.method} ${req.url}: ${detail}`, { cause });
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function aborted(req: RequestData, cause?: unknown): DownloadError {
-  return failure('aborted', req, 'aborted by the caller', cause);
 }
 
 function classify(err: unknown, req: RequestData, maxResponseSize: number): DownloadError {
@@ -272,7 +172,7 @@ function classify(err: unknown, req: RequestData, maxResponseSize: number): Down
   const message = messageOf(err);
   // axios signals an exceeded maxContentLength only through this code and message.
   if (code === 'ERR_BAD_RESPONSE' && message.includes('maxContentLength')) {
-    return failure('too_large', req, `body exceeds max_response_size of ${maxResponseSize} bytes`, err);
+    return tooLarge(req, maxResponseSize, err);
   }
   if (code === 'ECONNABORTED' || code === 'ETIMEDOUT')
     return failure('timeout', req, `timed out (${message})`, err);

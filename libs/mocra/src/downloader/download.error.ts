@@ -3,9 +3,18 @@
  * - network: connection refused/reset, DNS, TLS, broken body or too many redirects;
  * - too_large: the body exceeded max_response_size;
  * - invalid_request: the request cannot be sent as given (URL, header, body, proxy);
- * - aborted: the caller's AbortSignal fired (e.g. shutdown), not the request's fault.
+ * - aborted: the caller's AbortSignal fired (e.g. shutdown), not the request's fault;
+ * - robots_disallowed: the site's robots.txt forbids the URL (the module enabled robots.txt);
+ * - proxy_unavailable: the module's proxy pool has no usable proxy right now.
  */
-export type DownloadErrorKind = 'timeout' | 'network' | 'too_large' | 'invalid_request' | 'aborted';
+export type DownloadErrorKind =
+  | 'timeout'
+  | 'network'
+  | 'too_large'
+  | 'invalid_request'
+  | 'aborted'
+  | 'robots_disallowed'
+  | 'proxy_unavailable';
 
 const RETRYABLE: Readonly<Record<DownloadErrorKind, boolean>> = {
   timeout: true,
@@ -13,6 +22,8 @@ const RETRYABLE: Readonly<Record<DownloadErrorKind, boolean>> = {
   too_large: false,
   invalid_request: false,
   aborted: true,
+  robots_disallowed: false,
+  proxy_unavailable: true,
 };
 
 /** Why a download produced no response. `retryable` says whether sending it again can succeed. */

@@ -76,9 +76,10 @@ export class CrawlEngine {
     this.tracker = new RunTracker((run, mod) => this.completeModuleRun(run, mod));
   }
 
-  start(): void {
+  async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    await this.restoreRuns();
     const crawler = this.config.crawler;
     const parserConcurrency = crawler.parser_concurrency ?? crawler.task_concurrency;
     this.subscriptions.push(
@@ -255,8 +256,6 @@ export class CrawlEngine {
         performance.now() - sentAt,
         responseData.body.byteLength,
       );
-      mod.semaphore.release();
-      acquired = false;
       state.bytes += responseData.body.byteLength;
       this.totals.bytes += responseData.body.byteLength;
       const status = responseData.status;
@@ -275,18 +274,28 @@ export class CrawlEngine {
         }
         responseData = response.toData();
       }
-      this.tracker.inc(state);
-      await this.queue.publish(
+      // The download slot is held until the response is committed, so at most `concurrency` downloads are ever
+      // unpersisted: that bounds what a crash can make the crawl fetch again.
+      acquired = false;
+      const { committed, mustAwait } = this.publishFromHandler(
         'response',
         { kind: 'response', routing: env.routing, exec: env.exec, response: responseData },
         msg.priority,
-        { wait: false },
+        state,
       );
+      void committed.then(
+        () => mod.semaphore.release(),
+        () => mod.semaphore.release(),
+      );
+      if (mustAwait) await committed;
     } catch (err) {
       if (acquired) mod.semaphore.release();
+      acquired = false;
       const kind: ErrorKind = err instanceof StageError ? err.kind : 'Download';
       await this.fail(env, 'request', kind, err, state);
     } finally {
+      // A response dropped by middleware returns early with the slot still held.
+      if (acquired) mod.semaphore.release();
       this.tracker.dec(env.routing.runId, state);
     }
   }
@@ -329,6 +338,7 @@ export class CrawlEngine {
       this.totals.pages++;
       // Set before dispatching, so this output's own withNext work is already skipped.
       if (output.finished) state.finishedByParser = true;
+      const published: Array<Promise<void>> = [];
       for (const next of output.next) {
         const dispatch: NodeDispatchEnvelope = {
           kind: 'node',
@@ -338,9 +348,10 @@ export class CrawlEngine {
           sourceNode: node.key,
           input: next.input,
         };
-        this.tracker.inc(state);
-        await this.queue.publish('parser_task', dispatch, msg.priority, { wait: false });
+        const pending = this.forward('parser_task', dispatch, msg.priority, state);
+        if (pending) published.push(pending);
       }
+      await Promise.all(published);
       if (output.data.length > 0) {
         const runCtx = this.runContext(mod, env.routing);
         for (let itemIndex = 0; itemIndex < output.data.length; itemIndex++) {
@@ -477,10 +488,18 @@ export class CrawlEngine {
     data.platform = parent.platform;
     data.runId = parent.runId;
     data.nodeKey = node.key;
-    if (this.config.crawler.dedup && !this.seenSet(parent.runId).add(requestFingerprint(data))) {
-      state.duplicates++;
-      this.totals.duplicates++;
-      return;
+    let fingerprint: string | undefined;
+    if (this.config.crawler.dedup) {
+      // Scoped to the module too: two modules of one run may fetch the same URL for different purposes.
+      fingerprint = requestFingerprint({ ...data, runId: `${parent.runId}\u0000${mod.name}` });
+      if (!this.seenSet(parent.runId).add(fingerprint)) {
+        state.duplicates++;
+        this.totals.duplicates++;
+        return;
+      }
+      // The id follows from the fingerprint: a request generated again after a crash (its parent redelivered) has
+      // the same id, so stores that deduplicate by request id keep one copy of its items.
+      data.id = fingerprint;
     }
     const priority = data.priority ?? defaultPriority;
     const envelope: RequestDispatchEnvelope = {
@@ -490,11 +509,49 @@ export class CrawlEngine {
       request: data,
     };
     this.tracker.inc(state);
+    const store = this.queue.stateStore;
+    let published: Promise<void>;
+    if (fingerprint && store) {
+      // Durable run state: the request and its seen-set entry are written in the same event-loop turn, so they
+      // commit in one batch: after a crash the request is either queued and seen, or neither (never lost, never
+      // generated twice). Waiting for capacity first would split them across batches, so this publish does not wait.
+      published = this.queue.publish('request', envelope, priority, { wait: false });
+      store
+        .appendToSet(seenSetName(parent.runId), Buffer.from(fingerprint.slice(0, 16), 'hex'))
+        .catch((err: unknown) =>
+          this.logger.error(`seen-set of run ${parent.runId} not persisted: ${String(err)}`),
+        );
+    } else {
+      published = this.queue.publish('request', envelope, priority, { wait: true });
+    }
     try {
-      await this.queue.publish('request', envelope, priority, { wait: true });
+      await published;
     } catch (err) {
       this.tracker.dec(parent.runId, state);
       throw err;
+    }
+  }
+
+  /**
+   * With a durable queue, rebuilds the runs that the previous process left unfinished: one pending count per
+   * recovered message, and each run's persisted seen-set, before any delivery starts.
+   */
+  private async restoreRuns(): Promise<void> {
+    const envelopes = this.queue.takeRecoveredEnvelopes?.() ?? [];
+    if (envelopes.length === 0) return;
+    const runs = new Set<string>();
+    for (const env of envelopes) {
+      if (!this.registry.get(env.routing.module)) continue;
+      const state = this.tracker.restore(env.routing.runId, env.routing.module);
+      if (env.kind === 'task') state.preProcessed = false;
+      runs.add(env.routing.runId);
+    }
+    const store = this.queue.stateStore;
+    for (const runId of runs) {
+      const members = store ? await store.loadSet(seenSetName(runId)) : [];
+      const seen = this.seenSet(runId);
+      for (const member of members) seen.add(Buffer.from(member).toString('hex'));
+      this.logger.log(`resumed run ${runId}: ${members.length} requests already seen`);
     }
   }
 
@@ -536,6 +593,40 @@ export class CrawlEngine {
     }
   }
 
+  /**
+   * Publishes work produced while handling a message (never waiting for capacity). With a backend whose writes
+   * commit in order (the durable local queue), the handler need not wait for the commit: its ack is written in the
+   * same or a later batch, so the ack can never land without this message. Other backends (Kafka) return the
+   * promise, and the handler waits before it is acknowledged.
+   */
+  private forward(
+    route: Route,
+    envelope: PipelineEnvelope,
+    priority: Priority,
+    state: ModuleRunState,
+  ): Promise<void> | undefined {
+    const { committed, mustAwait } = this.publishFromHandler(route, envelope, priority, state);
+    return mustAwait ? committed : undefined;
+  }
+
+  private publishFromHandler(
+    route: Route,
+    envelope: PipelineEnvelope,
+    priority: Priority,
+    state: ModuleRunState,
+  ): { committed: Promise<void>; mustAwait: boolean } {
+    this.tracker.inc(state);
+    const committed = this.queue.publish(route, envelope, priority, { wait: false }).catch((err: unknown) => {
+      this.tracker.dec(envelope.routing.runId, state);
+      throw err;
+    });
+    if (!this.queue.orderedWrites) return { committed, mustAwait: true };
+    committed.catch((err: unknown) =>
+      this.logger.error(`${route} message of run ${envelope.routing.runId} not persisted: ${String(err)}`),
+    );
+    return { committed, mustAwait: false };
+  }
+
   private async fail(
     env: PipelineEnvelope,
     stage: Route,
@@ -557,20 +648,17 @@ export class CrawlEngine {
       detail: retryable ? undefined : 'not-retryable',
       failed: env,
     };
-    this.tracker.inc(state);
-    await this.queue
-      .publish('error_task', error, env.routing.priority, { wait: false })
-      .catch((e: unknown) => {
-        this.tracker.dec(env.routing.runId, state);
-        this.logger.error(`could not route an error to error_task: ${String(e)}; original: ${error.message}`);
-      });
+    // If even this fails, the throw makes the queue nack the original message: it is retried, not lost.
+    await this.forward('error_task', error, env.routing.priority, state);
   }
 
   private async completeModuleRun(run: RunState, state: ModuleRunState): Promise<void> {
     this.metrics.runFinished(state.module);
-    this.seen.delete(run.runId + '\u0000' + state.module);
     const mod = this.registry.get(state.module);
-    if (run.done) this.dropSeenSet(run.runId);
+    if (run.done) {
+      this.dropSeenSet(run.runId);
+      this.queue.stateStore?.clearSet(seenSetName(run.runId)).catch(() => undefined);
+    }
     if (!mod?.hooks.postProcess) return;
     try {
       await mod.hooks.postProcess(
@@ -653,6 +741,10 @@ export class CrawlEngine {
       config: mod.config,
     };
   }
+}
+
+function seenSetName(runId: string): string {
+  return `seen:${runId}`;
 }
 
 function errorMessage(err: unknown): string {

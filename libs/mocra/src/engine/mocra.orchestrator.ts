@@ -32,11 +32,11 @@ export class MocraOrchestrator implements OnApplicationBootstrap, BeforeApplicat
     private readonly cron: MocraCronScheduler,
   ) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     for (const note of this.config.notes) this.logger.warn(`config: ${note}`);
     // Tools (mocra check, mocra dag) boot the app to compile and validate it without crawling anything.
     if (process.env['MOCRA_NO_START'] === '1') return;
-    this.engine.start();
+    await this.engine.start();
     this.cron.start();
     process.on('SIGTERM', this.onSignal);
     process.on('SIGINT', this.onSignal);

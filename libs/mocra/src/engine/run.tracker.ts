@@ -122,6 +122,23 @@ export class RunTracker {
     return state;
   }
 
+  /** Counts one recovered message of a run the previous process left unfinished. */
+  restore(runId: string, module: string): ModuleRunState {
+    let run = this.runs.get(runId);
+    if (!run) {
+      run = new RunState(runId, []);
+      this.runs.set(runId, run);
+    }
+    let state = run.modules.get(module);
+    if (!state) {
+      state = new ModuleRunState(module, runId);
+      state.preProcessed = true;
+      run.modules.set(module, state);
+    }
+    state.pending++;
+    return state;
+  }
+
   get(runId: string): RunState | undefined {
     return this.runs.get(runId);
   }

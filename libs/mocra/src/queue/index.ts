@@ -30,3 +30,5 @@ export type {
   DeadLetterStore,
 } from './dlq/dead-letter.store.js';
 export { MemoryDeadLetterStore } from './dlq/memory-dead-letter.store.js';
+
+export * from './durable/index.js';

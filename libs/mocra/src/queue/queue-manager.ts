@@ -53,6 +53,13 @@ export interface DeadLetterFailure {
 }
 
 /** The pipeline's queues: implemented in memory (LocalQueueManager) and over Kafka. */
+/** Durable run state kept next to a durable queue (seen-sets of runs, so a restart does not repeat work). */
+export interface QueueStateStore {
+  appendToSet(name: string, member: Uint8Array): Promise<void>;
+  loadSet(name: string): Promise<Uint8Array[]>;
+  clearSet(name: string): Promise<number>;
+}
+
 export interface QueueManager {
   readonly backend: 'local' | 'kafka';
   /** Priority defaults to the envelope's routing priority. */
@@ -83,5 +90,17 @@ export interface QueueManager {
   /** Resolves once nothing waits, is in flight, backs off or blocks a publisher. */
   onIdle?(): Promise<void>;
   /** Stops delivering and resolves when in-flight handlers have settled. */
+  /**
+   * Durable backends: the messages found at open, handed over once so the engine can rebuild the state of the runs
+   * they belong to before delivery starts.
+   */
+  takeRecoveredEnvelopes?(): PipelineEnvelope[];
+  /**
+   * True when writes commit in the order they are issued (publishes, acks): a handler may then return before its
+   * downstream publishes commit, and its ack still cannot land without them. In-memory and durable local queues.
+   */
+  readonly orderedWrites?: boolean;
+  /** Durable backends: where the engine persists run state. */
+  readonly stateStore?: QueueStateStore;
   close(): Promise<void>;
 }

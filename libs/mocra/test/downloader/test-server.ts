@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 
 /** What the server saw of one request. */
 export interface SeenRequest {
@@ -55,6 +55,48 @@ const routes: Record<string, Handler> = {
     res.setHeader('content-type', 'text/plain; charset=utf-8');
     res.setHeader('content-encoding', 'gzip');
     res.end(gzipSync(Buffer.from('decoded ✓ '.repeat(100), 'utf8')));
+  },
+  '/br': (_req, res) => {
+    res.setHeader('content-type', 'text/plain; charset=utf-8');
+    res.setHeader('content-encoding', 'br');
+    res.end(brotliCompressSync(Buffer.from('brotli ✓ '.repeat(100), 'utf8')));
+  },
+  '/deflate': (_req, res) => {
+    res.setHeader('content-type', 'text/plain; charset=utf-8');
+    res.setHeader('content-encoding', 'deflate');
+    res.end(deflateSync(Buffer.from('deflate ✓ '.repeat(100), 'utf8')));
+  },
+  // A gzip bomb in miniature: 40 KiB on the wire, 4 MiB decoded.
+  '/gzip-large': (_req, res) => {
+    res.setHeader('content-encoding', 'gzip');
+    res.end(gzipSync(Buffer.alloc(4 * 1024 * 1024, 0x62)));
+  },
+  // 10 MiB, no Content-Length, written only as fast as the client reads (so the server itself stays small) and
+  // abandoned when the client hangs up.
+  '/huge-chunked': (_req, res) => {
+    res.setHeader('content-type', 'application/octet-stream');
+    const chunk = Buffer.alloc(64 * 1024, 0x63);
+    let left = 160;
+    let closed = false;
+    res.on('close', () => {
+      closed = true;
+    });
+    const pump = (): void => {
+      while (!closed && left > 0) {
+        left--;
+        if (!res.write(chunk)) {
+          res.once('drain', pump);
+          return;
+        }
+      }
+      if (!closed) res.end();
+    };
+    pump();
+  },
+  '/redirect-post': (_req, res) => {
+    res.statusCode = 303;
+    res.setHeader('location', '/echo?from=303');
+    res.end();
   },
   '/redirect': (_req, res) => {
     res.statusCode = 302;

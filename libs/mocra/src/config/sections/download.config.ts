@@ -1,4 +1,4 @@
-import { ConfigKey } from '../config-key.decorator.js';
+import { ConfigKey, namedTables } from '../config-key.decorator.js';
 import {
   bool,
   nonEmptyStr,
@@ -8,6 +8,42 @@ import {
   positiveNumber,
 } from '../config-value.kinds.js';
 
+/** `[download_config.hosts."<host>"]`: politeness overrides for one host (name as in the URL, port included). */
+export interface HostDownloadConfig {
+  readonly rate_limit?: number;
+  readonly concurrency?: number;
+}
+
+export class HostDownloadConfigSection implements HostDownloadConfig {
+  @ConfigKey({
+    kind: nonNegativeNumber,
+    defaultText: 'download_config.host_rate_limit',
+    doc: 'Requests per second to this host, all modules together; 0 means no limit.',
+  })
+  rate_limit?: number;
+
+  @ConfigKey({
+    kind: nonNegativeInt,
+    defaultText: 'download_config.host_concurrency',
+    doc: 'Downloads in flight to this host at once; 0 means no cap.',
+  })
+  concurrency?: number;
+}
+
+/** `[download_config.groups.<name>]`: a rate shared by every module whose `rateLimitGroup` names it. */
+export interface RateLimitGroupConfig {
+  readonly rate_limit: number;
+}
+
+export class RateLimitGroupConfigSection implements RateLimitGroupConfig {
+  @ConfigKey({
+    kind: nonNegativeNumber,
+    required: true,
+    doc: 'Requests per second for all modules of the group together; 0 means no limit.',
+  })
+  rate_limit!: number;
+}
+
 /** `[download_config]`: how pages are fetched. */
 export interface DownloadConfig {
   readonly timeout: number;
@@ -16,6 +52,11 @@ export interface DownloadConfig {
   readonly max_response_size: number;
   readonly cache_ttl: number;
   readonly downloader: string;
+  readonly host_rate_limit: number;
+  readonly host_concurrency: number;
+  readonly hosts: Readonly<Record<string, HostDownloadConfig>>;
+  readonly groups: Readonly<Record<string, RateLimitGroupConfig>>;
+  readonly response_cache_bypass: boolean;
   readonly downloader_expire?: number;
   readonly enable_session?: boolean;
   readonly enable_locker?: boolean;
@@ -59,9 +100,44 @@ export class DownloadConfigSection implements DownloadConfig {
   @ConfigKey({
     kind: nonEmptyStr,
     default: 'axios',
-    doc: 'Built-in downloader: "axios" (alias "request_downloader", the seed name). Replace it through MocraModule.forRoot({ downloader }).',
+    doc: 'Built-in downloader: "axios" (alias "request_downloader", the seed name) or "undici" (faster). Replace it through MocraModule.forRoot({ downloader }).',
   })
   downloader!: string;
+
+  @ConfigKey({
+    kind: nonNegativeNumber,
+    default: 0,
+    doc: 'Default requests per second to any one host, all modules together; 0 means no limit. Per-host overrides go in `[download_config.hosts."<host>"]`.',
+  })
+  host_rate_limit!: number;
+
+  @ConfigKey({
+    kind: nonNegativeInt,
+    default: 0,
+    doc: 'Default downloads in flight to any one host; 0 means no cap.',
+  })
+  host_concurrency!: number;
+
+  @ConfigKey({
+    kind: namedTables(() => HostDownloadConfigSection),
+    default: {},
+    doc: 'Per-host politeness overrides: `[download_config.hosts."example.com"] rate_limit = 2`.',
+  })
+  hosts!: Record<string, HostDownloadConfig>;
+
+  @ConfigKey({
+    kind: namedTables(() => RateLimitGroupConfigSection),
+    default: {},
+    doc: 'Rate-limit groups shared by modules (`rateLimitGroup` option): `[download_config.groups.<name>] rate_limit = 5`.',
+  })
+  groups!: Record<string, RateLimitGroupConfig>;
+
+  @ConfigKey({
+    kind: bool,
+    default: false,
+    doc: 'Development switch: ignore the response cache (no reads, no writes) even where modules enable it.',
+  })
+  response_cache_bypass!: boolean;
 
   @ConfigKey({ kind: nonNegativeInt, compat: true, doc: 'Seed: idle expiry (s) of per-module downloaders.' })
   downloader_expire?: number;

@@ -27,6 +27,10 @@ export interface ModuleConfig {
   readonly cron?: string;
   readonly response_cache_enabled?: boolean;
   readonly response_cache_ttl_secs?: number;
+  readonly rate_limit_group?: string;
+  readonly proxy_pool?: string;
+  readonly robots_txt?: boolean;
+  readonly enable_session?: boolean;
   readonly settings: Readonly<Record<string, unknown>>;
 }
 
@@ -74,6 +78,34 @@ export class ModuleConfigSection implements ModuleConfig, CrossFieldChecked {
     doc: 'Seconds a cached response is reused.',
   })
   response_cache_ttl_secs?: number;
+
+  @ConfigKey({
+    kind: nonEmptyStr,
+    defaultText: "the module's `rateLimitGroup`",
+    doc: 'Rate-limit group shared with other modules (`[download_config.groups.<name>]`).',
+  })
+  rate_limit_group?: string;
+
+  @ConfigKey({
+    kind: nonEmptyStr,
+    defaultText: "the module's `proxyPool`",
+    doc: 'Proxy pool (`pool` of `[proxy]` entries) the module downloads through.',
+  })
+  proxy_pool?: string;
+
+  @ConfigKey({
+    kind: bool,
+    defaultText: "the module's `robotsTxt` (false)",
+    doc: "Obey each site's robots.txt: disallowed URLs fail, crawl-delay slows the host.",
+  })
+  robots_txt?: boolean;
+
+  @ConfigKey({
+    kind: bool,
+    defaultText: "the module's `enableSession`",
+    doc: 'Keep a cookie jar per run of the module.',
+  })
+  enable_session?: boolean;
 
   @ConfigKey({
     kind: freeTable,

@@ -21,9 +21,17 @@ export interface TunnelProxyConfig {
   readonly tunnel_type?: string;
   readonly expire_time?: string | number | Date;
   readonly rate_limit: number;
+  readonly pool: string;
 }
 
 export class TunnelProxyConfigSection implements TunnelProxyConfig {
+  @ConfigKey({
+    kind: nonEmptyStr,
+    default: 'default',
+    doc: 'Pool the proxy belongs to (a module picks one with `proxyPool`).',
+  })
+  pool!: string;
+
   @ConfigKey({ kind: nonEmptyStr, required: true, doc: 'Name of the tunnel.' })
   name!: string;
 
@@ -56,9 +64,17 @@ export interface DirectProxyConfig {
   readonly url: string;
   readonly rate_limit: number;
   readonly expire_time?: string | number | Date;
+  readonly pool: string;
 }
 
 export class DirectProxyConfigSection implements DirectProxyConfig {
+  @ConfigKey({
+    kind: nonEmptyStr,
+    default: 'default',
+    doc: 'Pool the proxy belongs to (a module picks one with `proxyPool`).',
+  })
+  pool!: string;
+
   @ConfigKey({ kind: nonEmptyStr, doc: 'Name of the proxy.' })
   name?: string;
 
@@ -86,9 +102,17 @@ export interface IpProviderConfig {
   readonly provider_expire_time?: string | number | Date;
   readonly proxy_expire_time?: number;
   readonly weight: number;
+  readonly pool: string;
 }
 
 export class IpProviderConfigSection implements IpProviderConfig {
+  @ConfigKey({
+    kind: nonEmptyStr,
+    default: 'default',
+    doc: 'Pool its proxies join (a module picks one with `proxyPool`).',
+  })
+  pool!: string;
+
   @ConfigKey({
     kind: nonEmptyStr,
     required: true,

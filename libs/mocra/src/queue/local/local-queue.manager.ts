@@ -107,6 +107,8 @@ function nonNegativeInteger(name: string, value: number): void {
  * is no timer and no scan; only a nack with backoff arms a timer, and nacks are rare.
  */
 export class LocalQueueManager implements QueueManager {
+  readonly orderedWrites = true;
+
   readonly backend = 'local' as const;
   readonly dlq: DeadLetterStore;
 

@@ -1,0 +1,6 @@
+export {
+  LocalCacheService,
+  type CacheService,
+  type CacheValue,
+  type LocalCacheServiceOptions,
+} from './cache.service.js';

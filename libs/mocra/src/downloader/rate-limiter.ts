@@ -1,0 +1,185 @@
+import { performance } from 'node:perf_hooks';
+import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
+
+/** One limit a download must respect: at most `ratePerSec` sends per second on `key`; <= 0 = no limit. */
+export interface RateLimit {
+  key: string;
+  ratePerSec: number;
+}
+
+/**
+ * Keyed download rate limiter. The local implementation serves one process; the Raft-backed one (later) shares
+ * the same keys across the cluster. A result of `undefined` means "go now" (no promise allocated).
+ */
+export interface RateLimiter {
+  /** Waits for the next slot of `key` and takes it. */
+  acquire(key: string, ratePerSec: number): Promise<void> | undefined;
+  /**
+   * Waits until every limit has a slot, then takes them all at the same instant (the moment of sending), so no
+   * key sees two sends closer than its interval.
+   */
+  acquireAll(limits: readonly RateLimit[]): Promise<void> | undefined;
+}
+
+export interface LocalRateLimiterOptions {
+  /** Monotonic ms clock; default performance.now (sub-ms, unaffected by wall-clock steps). */
+  clock?: () => number;
+  /**
+   * Share of the interval two sends on a key may be closer than the nominal schedule after a late timer, so a
+   * late send can be caught up. 0.04 keeps every gap >= 96% of the interval. Default 0.04.
+   */
+  catchUp?: number;
+}
+
+/** Longest final stretch of a wait spent yielding (setImmediate) instead of on a timer. */
+const SPIN_MS = 4;
+
+/**
+ * One key: a FIFO of waiters and a single holder. The next send is due at the later of the nominal schedule
+ * (previous due + interval: the long-run rate never exceeds the limit) and the previous ACTUAL send + (1 -
+ * catchUp) x interval (a late timer cannot squeeze two sends together).
+ */
+class Gate {
+  nominalDue = -Infinity;
+  lastSent = -Infinity;
+  held = false;
+  private readonly waiters: Array<() => void> = [];
+  private head = 0;
+
+  get idle(): boolean {
+    return !this.held && this.head === this.waiters.length;
+  }
+
+  enter(): Promise<void> | undefined {
+    if (this.idle) {
+      this.held = true;
+      return undefined;
+    }
+    return new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
+  /** The earliest instant the next send may happen: never closer than (1 - catchUp) x interval to the last. */
+  floorAt(intervalMs: number, catchUp: number): number {
+    return this.lastSent + intervalMs * (1 - catchUp);
+  }
+
+  dueAt(intervalMs: number, catchUp: number): number {
+    return Math.max(this.nominalDue, this.floorAt(intervalMs, catchUp));
+  }
+
+  commit(sentAt: number, due: number, intervalMs: number): void {
+    this.nominalDue = due + intervalMs;
+    this.lastSent = sentAt;
+    this.leave();
+  }
+
+  leave(): void {
+    if (this.head < this.waiters.length) {
+      const next = this.waiters[this.head]!;
+      this.waiters[this.head++] = undefined as unknown as () => void;
+      if (this.head > 256 && this.head * 2 > this.waiters.length) {
+        this.waiters.splice(0, this.head);
+        this.head = 0;
+      }
+      next(); // the slot passes straight to the next waiter: `held` stays true
+    } else {
+      this.held = false;
+    }
+  }
+}
+
+/**
+ * In-process RateLimiter: no busy waiting (a waiter sleeps once it heads its key's queue, one timer per key),
+ * state per key is two numbers. Keys idle for a minute are dropped.
+ */
+export class LocalRateLimiter implements RateLimiter {
+  private readonly gates = new Map<string, Gate>();
+  private readonly clock: () => number;
+  private readonly catchUp: number;
+  private acquisitions = 0;
+
+  constructor(options: LocalRateLimiterOptions = {}) {
+    this.clock = options.clock ?? (() => performance.now());
+    this.catchUp = Math.min(Math.max(options.catchUp ?? 0.04, 0), 0.5);
+  }
+
+  acquire(key: string, ratePerSec: number): Promise<void> | undefined {
+    return this.acquireAll([{ key, ratePerSec }]);
+  }
+
+  acquireAll(limits: readonly RateLimit[]): Promise<void> | undefined {
+    const active = limits.filter((l) => l.ratePerSec > 0 && Number.isFinite(l.ratePerSec));
+    if (active.length === 0) return undefined;
+    if (++this.acquisitions % 4096 === 0) this.prune();
+    // Fast path: one key, free, due now.
+    if (active.length === 1) {
+      const only = active[0]!;
+      const gate = this.gate(only.key);
+      const interval = 1000 / only.ratePerSec;
+      if (gate.idle) {
+        const now = this.clock();
+        const due = gate.dueAt(interval, this.catchUp);
+        if (due <= now) {
+          gate.held = true;
+          gate.commit(now, Math.max(due, now - interval), interval);
+          return undefined;
+        }
+      }
+    }
+    return this.acquireSlow(active);
+  }
+
+  private async acquireSlow(limits: readonly RateLimit[]): Promise<void> {
+    const held: Array<{ gate: Gate; due: number; interval: number }> = [];
+    try {
+      // Gates are taken in the caller's order (most specific first, e.g. host then module) and held until the
+      // send, so a request waiting on its host does not hold the module's slot.
+      for (const limit of limits) {
+        const gate = this.gate(limit.key);
+        const entered = gate.enter();
+        const interval = 1000 / limit.ratePerSec;
+        held.push({ gate, due: -Infinity, interval });
+        if (entered) await entered;
+        const due = gate.dueAt(interval, this.catchUp);
+        held[held.length - 1]!.due = due;
+        await this.until(due, gate.floorAt(interval, this.catchUp), interval);
+      }
+      // Sleeping on a later gate may have let an earlier gate's due time pass; all are now past due.
+      const now = this.clock();
+      for (const h of held) h.gate.commit(now, Math.max(h.due, now - h.interval), h.interval);
+      held.length = 0;
+    } finally {
+      for (const h of held) h.gate.leave();
+    }
+  }
+
+  /**
+   * Waits until `due` (never before `floor`, the hard minimum gap to the previous send). Timers fire late by a
+   * few ms on a busy machine, which would erode the rate; so the timer aims up to SPIN_MS early and the last
+   * stretch yields to the event loop (setImmediate) until the instant: bounded, and I/O keeps flowing.
+   */
+  private async until(due: number, floor: number, intervalMs: number): Promise<void> {
+    const at = Math.max(due, floor);
+    const early = Math.min(SPIN_MS, intervalMs / 10);
+    for (let now = this.clock(); at - now > early; now = this.clock()) {
+      await sleep(Math.max(1, Math.floor(at - now - early)));
+    }
+    while (this.clock() < at) await yieldToLoop();
+  }
+
+  private gate(key: string): Gate {
+    let gate = this.gates.get(key);
+    if (gate === undefined) {
+      gate = new Gate();
+      this.gates.set(key, gate);
+    }
+    return gate;
+  }
+
+  private prune(): void {
+    const stale = this.clock() - 60_000;
+    for (const [key, gate] of this.gates) {
+      if (gate.idle && gate.lastSent < stale && gate.nominalDue < stale) this.gates.delete(key);
+    }
+  }
+}

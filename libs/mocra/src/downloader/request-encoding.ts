@@ -1,0 +1,146 @@
+import type { RequestData } from '../request/request-data.js';
+import { DownloadError, type DownloadErrorKind } from './download.error.js';
+
+/**
+ * How both built-in downloaders turn a RequestData into bytes on the wire, and how they word their errors, so
+ * the two behave the same under the same test suite.
+ */
+
+// A client default like "application/json, text/plain, */*" makes content-negotiating sites answer JSON.
+export const DEFAULT_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE_FORBIDDEN = /[\r\n\0]/;
+const TARGET_PROTOCOLS: ReadonlySet<string> = new Set(['http:', 'https:']);
+const PROXY_PROTOCOLS: ReadonlySet<string> = new Set(['http:', 'https:']);
+
+/** Every download error message starts with the method and URL, then says what went wrong. */
+export function failure(
+  kind: DownloadErrorKind,
+  req: Pick<RequestData, 'method' | 'url'>,
+  detail: string,
+  cause?: unknown,
+): DownloadError {
+  return new DownloadError(kind, req.url, `${req.method} ${req.url}: ${detail}`, { cause });
+}
+
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function aborted(req: RequestData, cause?: unknown): DownloadError {
+  return failure('aborted', req, 'aborted by the caller', cause);
+}
+
+export function tooLarge(req: RequestData, maxResponseSize: number, cause?: unknown): DownloadError {
+  return failure('too_large', req, `body exceeds max_response_size of ${maxResponseSize} bytes`, cause);
+}
+
+/** The URL to send: the request URL plus its params (already-present query kept as written), no fragment. */
+export function targetUrl(req: RequestData): string {
+  let u: URL;
+  try {
+    u = new URL(req.url);
+  } catch (err) {
+    throw failure('invalid_request', req, 'invalid URL', err);
+  }
+  if (!TARGET_PROTOCOLS.has(u.protocol)) {
+    throw failure('invalid_request', req, `unsupported scheme ${u.protocol}`);
+  }
+  u.hash = '';
+  if (req.params.length > 0) {
+    let extra = '';
+    for (const [k, v] of req.params) {
+      extra += `${extra.length > 0 ? '&' : ''}${encodeURIComponent(k)}=${encodeURIComponent(v)}`;
+    }
+    u.search = u.search.length > 1 ? `${u.search}&${extra}` : extra;
+  }
+  return u.href;
+}
+
+/** The request's proxy as a URL; only http(s) forward proxies are supported. */
+export function proxyUrl(req: RequestData): URL {
+  let u: URL | undefined;
+  try {
+    u = new URL(req.proxy ?? '');
+  } catch {
+    u = undefined;
+  }
+  if (!u || !PROXY_PROTOCOLS.has(u.protocol)) {
+    throw failure('invalid_request', req, `invalid proxy URL ${String(req.proxy)} (use http(s)://host:port)`);
+  }
+  return u;
+}
+
+/**
+ * Lower-cased request headers with the defaults (user agent, accept) and the request cookies merged into one
+ * Cookie header after an explicit one. CR/LF in a header is refused rather than silently stripped.
+ */
+export function requestHeaders(req: RequestData, userAgent: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of Object.keys(req.headers)) {
+    const value = req.headers[name]!;
+    if (!HEADER_NAME.test(name) || HEADER_VALUE_FORBIDDEN.test(value)) {
+      throw failure(
+        'invalid_request',
+        req,
+        `invalid header ${JSON.stringify(name)}: ${JSON.stringify(value)}`,
+      );
+    }
+    headers[name.toLowerCase()] = value;
+  }
+  if (userAgent !== undefined && headers['user-agent'] === undefined) headers['user-agent'] = userAgent;
+  if (headers['accept'] === undefined) headers['accept'] = DEFAULT_ACCEPT;
+  let cookie = '';
+  for (const name of Object.keys(req.cookies)) {
+    const value = req.cookies[name]!;
+    if (HEADER_VALUE_FORBIDDEN.test(name) || HEADER_VALUE_FORBIDDEN.test(value)) {
+      throw failure('invalid_request', req, `invalid cookie ${JSON.stringify(name)}`);
+    }
+    cookie += `${cookie.length > 0 ? '; ' : ''}${name}=${value}`;
+  }
+  if (cookie.length > 0) {
+    const existing = headers['cookie'];
+    headers['cookie'] = existing ? `${existing}; ${cookie}` : cookie;
+  }
+  return headers;
+}
+
+/** Serialises json/form/body and sets a Content-Type when the request gave none. */
+export function requestBody(req: RequestData, headers: Record<string, string>): string | Buffer | undefined {
+  if (req.json !== undefined) {
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(req.json);
+    } catch (err) {
+      throw failure('invalid_request', req, `JSON body: ${messageOf(err)}`, err);
+    }
+    headers['content-type'] ??= 'application/json';
+    return text;
+  }
+  if (req.form !== undefined) {
+    headers['content-type'] ??= 'application/x-www-form-urlencoded';
+    return new URLSearchParams(req.form).toString();
+  }
+  if (req.body !== undefined) {
+    const b = req.body;
+    // A view, not a copy: a Uint8Array subarray must not send its whole backing ArrayBuffer.
+    return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  }
+  return undefined;
+}
+
+/** Lower-cased names; repeated headers joined with ", " (set-cookie with "\n"). */
+export function flattenHeaders(source: Readonly<Record<string, unknown>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(source)) {
+    if (value === undefined || value === null) continue;
+    const key = name.toLowerCase();
+    out[key] = Array.isArray(value) ? value.join(key === 'set-cookie' ? '\n' : ', ') : String(value);
+  }
+  return out;
+}
+
+/** True when the limit is a real cap (<= 0 or non-finite means none). */
+export function hasLimit(maxResponseSize: number): boolean {
+  return maxResponseSize > 0 && Number.isFinite(maxResponseSize);
+}

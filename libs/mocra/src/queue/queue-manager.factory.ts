@@ -1,0 +1,34 @@
+import { Logger } from '@nestjs/common';
+import type { MocraConfig } from '../config/mocra-config.js';
+import { MemoryDeadLetterStore } from './dlq/memory-dead-letter.store.js';
+import { DurableLocalQueueManager } from './durable/durable-local-queue.manager.js';
+import { KafkaQueueManager } from './kafka/kafka-queue.manager.js';
+import { kafkaQueueOptionsFromConfig } from './kafka/kafka-queue.options.js';
+import { LocalQueueManager } from './local/local-queue.manager.js';
+import type { QueueManager } from './queue-manager.js';
+
+/**
+ * The queue backend the config asks for: Kafka when `[channel_config.kafka]` exists, else a durable local queue
+ * when `channel_config.durable_path` is set, else the in-memory local queue (the fastest, and the default).
+ */
+export async function createQueueManager(config: MocraConfig): Promise<QueueManager> {
+  const logger = new Logger('mocra:queue');
+  const kafka = kafkaQueueOptionsFromConfig(config);
+  if (kafka !== undefined) return KafkaQueueManager.create(kafka);
+  const common = {
+    namespace: config.name,
+    capacity: config.channel_config.capacity,
+    nackMaxRetries: config.channel_config.nack_max_retries,
+    nackBackoffMs: config.channel_config.nack_backoff_ms,
+    onError: (err: unknown, context: string) => logger.error(`${context}: ${String(err)}`),
+  };
+  const durablePath = config.channel_config.durable_path;
+  if (durablePath) {
+    return DurableLocalQueueManager.open({
+      ...common,
+      path: durablePath,
+      onReport: (line) => logger.log(line),
+    });
+  }
+  return new LocalQueueManager({ ...common, dlq: new MemoryDeadLetterStore() });
+}
