@@ -18,7 +18,9 @@ describe('README', () => {
 
   it('carries the current reference docs (node scripts/docs/sync-readme.mjs)', () => {
     expect(() =>
-      execFileSync(process.execPath, [join(root, 'scripts/docs/sync-readme.mjs'), '--check'], { stdio: 'pipe' }),
+      execFileSync(process.execPath, [join(root, 'scripts/docs/sync-readme.mjs'), '--check'], {
+        stdio: 'pipe',
+      }),
     ).not.toThrow();
   });
 
