@@ -13,6 +13,8 @@ export {
   MOCRA_CONFIG,
   QUEUE_MANAGER,
   DOWNLOADER,
+  CACHE_SERVICE,
+  InjectCacheService,
   InjectMocraConfig,
   InjectQueueManager,
   InjectDownloader,
@@ -57,6 +59,12 @@ export type { RequestData, ResponseData, HttpMethod, Priority } from './request/
 export type { Downloader, DownloadOptions } from './downloader/downloader.interface.js';
 export { DownloadError } from './downloader/download.error.js';
 export { AxiosDownloader } from './downloader/axios.downloader.js';
+export { UndiciDownloader } from './downloader/undici.downloader.js';
+export { createBuiltInDownloader, BUILT_IN_DOWNLOADERS } from './downloader/built-in-downloaders.js';
+export { DownloadCoordinator } from './downloader/download-coordinator.js';
+export type { ModuleDownloadPolicy } from './downloader/download-coordinator.js';
+export { LocalCacheService } from './cache/cache.service.js';
+export type { CacheService, CacheValue } from './cache/cache.service.js';
 
 // Configuration
 export { loadConfig } from './config/config.loader.js';

@@ -5,7 +5,11 @@ import { loadConfig } from './config/config.loader.js';
 import type { MocraConfig } from './config/mocra-config.js';
 import { MocraExplorer } from './discovery/mocra.explorer.js';
 import { MocraMetadataAccessor } from './discovery/mocra-metadata.accessor.js';
-import { AxiosDownloader } from './downloader/axios.downloader.js';
+import { createBuiltInDownloader } from './downloader/built-in-downloaders.js';
+import { DownloadCoordinator } from './downloader/download-coordinator.js';
+import type { Downloader } from './downloader/downloader.interface.js';
+import { LocalCacheService } from './cache/cache.service.js';
+import type { CacheService } from './cache/cache.service.js';
 import { CrawlEngine } from './engine/crawl.engine.js';
 import { CrawlerRegistry } from './engine/crawler.registry.js';
 import { MocraCronScheduler } from './engine/cron.scheduler.js';
@@ -18,7 +22,13 @@ import type {
   MocraModuleStaticOptions,
   MocraOptionsFactory,
 } from './mocra-module.options.js';
-import { DOWNLOADER, MOCRA_CONFIG, MOCRA_MODULE_OPTIONS, QUEUE_MANAGER } from './mocra.tokens.js';
+import {
+  CACHE_SERVICE,
+  DOWNLOADER,
+  MOCRA_CONFIG,
+  MOCRA_MODULE_OPTIONS,
+  QUEUE_MANAGER,
+} from './mocra.tokens.js';
 import { createQueueManager } from './queue/queue-manager.factory.js';
 
 const CORE_PROVIDERS: Provider[] = [
@@ -37,28 +47,38 @@ const CORE_PROVIDERS: Provider[] = [
     inject: [MOCRA_MODULE_OPTIONS],
   },
   {
+    provide: CACHE_SERVICE,
+    useFactory: (): CacheService => new LocalCacheService(),
+  },
+  {
+    provide: DownloadCoordinator,
+    useFactory: (config: MocraConfig, downloader: Downloader, cache: CacheService) =>
+      new DownloadCoordinator({ config, downloader, cache }),
+    inject: [MOCRA_CONFIG, DOWNLOADER, CACHE_SERVICE],
+  },
+  {
     provide: QUEUE_MANAGER,
     useFactory: (config: MocraConfig) => createQueueManager(config),
     inject: [MOCRA_CONFIG],
   },
 ];
 
-const EXPORTS = [MocraService, MocraMetrics, CrawlerRegistry, MOCRA_CONFIG, QUEUE_MANAGER, DOWNLOADER];
+const EXPORTS = [
+  MocraService,
+  MocraMetrics,
+  CrawlerRegistry,
+  MOCRA_CONFIG,
+  QUEUE_MANAGER,
+  DOWNLOADER,
+  CACHE_SERVICE,
+  DownloadCoordinator,
+];
 
 function downloaderProvider(statics: MocraModuleStaticOptions): Provider {
   if (statics.downloader) return { provide: DOWNLOADER, useClass: statics.downloader };
   return {
     provide: DOWNLOADER,
-    useFactory: (config: MocraConfig) => {
-      const name = config.download_config.downloader;
-      if (name === 'axios' || name === 'request_downloader') {
-        return new AxiosDownloader({ poolSize: config.download_config.pool_size });
-      }
-      throw new Error(
-        `download_config.downloader: unknown downloader "${name}" (built in: "axios"); ` +
-          'a custom one is given with MocraModule.forRoot({ config, downloader: MyDownloader })',
-      );
-    },
+    useFactory: (config: MocraConfig) => createBuiltInDownloader(config.download_config.downloader, config),
     inject: [MOCRA_CONFIG],
   };
 }

@@ -16,6 +16,10 @@ export interface CrawlerModuleOptions {
   nodes: Type<unknown>[];
   /** Requests per second for the whole module; 0 or absent = no limit. */
   rateLimit?: number;
+  /** Share one rate limit (`[download_config.groups.<name>] rate_limit`) with other modules. */
+  rateLimitGroup?: string;
+  /** Obey robots.txt (disallow rules; crawl-delay as a rate floor). Default false. */
+  robotsTxt?: boolean;
   /** Downloads in flight at once for this module. */
   concurrency?: number;
   priority?: Priority;

@@ -4,7 +4,7 @@ export interface HostPolitenessOptions {
   defaultRetryAfterMs: number;
   /** Longest block a Retry-After may impose, so a far HTTP date cannot stall a host forever. Default 1 h. */
   maxRetryAfterMs: number;
-  /** Rate a host falls back to on its first 503 when nothing limits it. Default 10 req/s. */
+  /** Rate a host falls back to on its first 503 when nothing limits it. Default 0: unlimited hosts are not throttled. */
   adaptiveStartRate: number;
   /** Lowest adaptive rate. Default 0.1 req/s. */
   minRate: number;
@@ -19,7 +19,7 @@ export interface HostPolitenessOptions {
 export const DEFAULT_HOST_POLITENESS: HostPolitenessOptions = {
   defaultRetryAfterMs: 60_000,
   maxRetryAfterMs: 3_600_000,
-  adaptiveStartRate: 10,
+  adaptiveStartRate: 0,
   minRate: 0.1,
   recoveryWindowMs: 1_000,
   networkErrorsToSuspend: 3,
@@ -80,6 +80,9 @@ export class HostPoliteness {
       const s = this.state(host);
       const wait = parseRetryAfter(retryAfter, now);
       if (wait !== undefined) this.block(host, now + Math.min(wait, this.opts.maxRetryAfterMs));
+      // As in the seed, halving applies to a rate someone set; an unlimited host is not slowed to a made-up rate
+      // by scattered 503s (the retries already back off), only by its own Retry-After.
+      if (baseRate <= 0 && this.opts.adaptiveStartRate <= 0) return;
       if (s.adaptiveRate === undefined) {
         s.adaptiveRate = Math.max(
           this.opts.minRate,

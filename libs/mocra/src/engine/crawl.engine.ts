@@ -2,10 +2,10 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { MocraConfig } from '../config/mocra-config.js';
 import { uuidV7 } from '../common/uuid-v7.js';
 import type { ModuleDag, DagNode } from '../dag/module-dag.js';
-import type { Downloader } from '../downloader/downloader.interface.js';
 import { DownloadError } from '../downloader/download.error.js';
+import { DownloadCoordinator } from '../downloader/download-coordinator.js';
 import type { DataItem } from '../middleware/middleware.interfaces.js';
-import { DOWNLOADER, MOCRA_CONFIG, QUEUE_MANAGER } from '../mocra.tokens.js';
+import { MOCRA_CONFIG, QUEUE_MANAGER } from '../mocra.tokens.js';
 import { MocraMessages } from '../mocra.messages.js';
 import { backoffDelayMs } from '../policy/error-policy.js';
 import { ErrorPolicyResolver } from '../policy/error-policy.resolver.js';
@@ -68,9 +68,9 @@ export class CrawlEngine {
   constructor(
     @Inject(MOCRA_CONFIG) private readonly config: MocraConfig,
     @Inject(QUEUE_MANAGER) private readonly queue: QueueManager,
-    @Inject(DOWNLOADER) private readonly downloader: Downloader,
     private readonly registry: CrawlerRegistry,
     private readonly metrics: MocraMetrics,
+    private readonly coordinator: DownloadCoordinator,
   ) {
     this.policy = new ErrorPolicyResolver(config);
     this.tracker = new RunTracker((run, mod) => this.completeModuleRun(run, mod));
@@ -231,21 +231,13 @@ export class CrawlEngine {
       const wait = mod.semaphore.acquire();
       if (wait) await wait;
       acquired = true;
-      const limit = mod.limiter.acquire();
-      if (limit) {
-        const waitStart = performance.now();
-        await limit;
-        this.metrics.rateLimitWait(mod.name, performance.now() - waitStart);
-      }
       state.requests++;
       this.metrics.requestStarted(mod.name);
       const sentAt = performance.now();
       let responseData: ResponseData;
       try {
-        responseData = await this.downloader.download(data, {
-          timeoutMs: data.timeoutMs ?? mod.settings.timeoutMs,
-          maxResponseSize: this.config.download_config.max_response_size,
-        });
+        // Rate limits (module, group, host), politeness, robots.txt, proxies, sessions and the response cache.
+        responseData = await this.coordinator.download(data, mod.downloadPolicy);
       } catch (err) {
         this.metrics.responseReceived(mod.name, 'error', performance.now() - sentAt, 0);
         throw err;
@@ -655,6 +647,7 @@ export class CrawlEngine {
   private async completeModuleRun(run: RunState, state: ModuleRunState): Promise<void> {
     this.metrics.runFinished(state.module);
     const mod = this.registry.get(state.module);
+    this.coordinator.endRun(state.module, run.runId);
     if (run.done) {
       this.dropSeenSet(run.runId);
       this.queue.stateStore?.clearSet(seenSetName(run.runId)).catch(() => undefined);

@@ -8,7 +8,6 @@ import { MocraMetadataAccessor } from '../discovery/mocra-metadata.accessor.js';
 import type { MocraConfig } from '../config/mocra-config.js';
 import { MOCRA_CONFIG } from '../mocra.tokens.js';
 import { MocraMessages } from '../mocra.messages.js';
-import { RateLimiter } from '../common/rate-limiter.js';
 import { Semaphore } from '../common/semaphore.js';
 import type { CrawlerModuleHooks } from './crawler-node.interface.js';
 import type {
@@ -18,6 +17,8 @@ import type {
 } from '../middleware/middleware.interfaces.js';
 import type { Priority } from '../request/request-data.js';
 import { validateCronExpression } from './cron-expression.js';
+import type { ModuleDownloadPolicy } from '../downloader/download-coordinator.js';
+import { resolveModuleDownloadPolicy } from '../downloader/module-download-policy.js';
 
 /** Module options a running crawl may change without a restart (config file, later the /config API). */
 export interface ModuleRuntimeSettings {
@@ -46,7 +47,9 @@ export interface RegisteredModule {
   downloadMiddleware: DownloadMiddlewareHandler[];
   dataMiddleware: DataMiddlewareHandler[];
   storeMiddleware: Array<{ name: string; handler: StoreMiddlewareHandler }>;
-  limiter: RateLimiter;
+  /** What the download coordinator enforces for this module; follows runtime settings changes. */
+  downloadPolicy: ModuleDownloadPolicy;
+  /** Downloads of this module that are in flight or not yet persisted. */
   semaphore: Semaphore;
 }
 
@@ -110,7 +113,7 @@ export class CrawlerRegistry implements OnModuleInit {
           options.storeMiddleware,
           true,
         ),
-        limiter: new RateLimiter(settings.rateLimit),
+        downloadPolicy: policyFromSettings(resolveModuleDownloadPolicy(options, this.config), settings),
         semaphore: new Semaphore(settings.concurrency),
       });
     }
@@ -137,7 +140,7 @@ export class CrawlerRegistry implements OnModuleInit {
       if (problem) throw new Error(MocraMessages.invalidCron(name, patch.cron, problem));
     }
     Object.assign(mod.settings, patch);
-    mod.limiter.setRate(mod.settings.rateLimit);
+    mod.downloadPolicy = policyFromSettings(mod.downloadPolicy, mod.settings);
     mod.semaphore.setLimit(mod.settings.concurrency);
     return mod;
   }
@@ -196,4 +199,21 @@ export class CrawlerRegistry implements OnModuleInit {
     const chosen = available.filter((m) => m.global || names.has(m.name)).sort((a, b) => a.weight - b.weight);
     return named ? chosen.map((m) => ({ name: m.name, handler: m.instance })) : chosen.map((m) => m.instance);
   }
+}
+
+/** The runtime settings (which the config API can change) override the resolved download policy. */
+function policyFromSettings(
+  base: ModuleDownloadPolicy,
+  settings: ModuleRuntimeSettings,
+): ModuleDownloadPolicy {
+  return {
+    ...base,
+    rateLimit: settings.rateLimit,
+    concurrency: settings.concurrency,
+    timeoutMs: settings.timeoutMs,
+    responseCache: {
+      enabled: settings.responseCacheEnabled,
+      ...(settings.responseCacheTtlSecs !== undefined ? { ttlSecs: settings.responseCacheTtlSecs } : {}),
+    },
+  };
 }

@@ -7,7 +7,9 @@ import {
 } from '@nestjs/common';
 import type { MocraConfig } from '../config/mocra-config.js';
 import type { Downloader } from '../downloader/downloader.interface.js';
-import { DOWNLOADER, MOCRA_CONFIG, QUEUE_MANAGER } from '../mocra.tokens.js';
+import { CACHE_SERVICE, DOWNLOADER, MOCRA_CONFIG, QUEUE_MANAGER } from '../mocra.tokens.js';
+import { DownloadCoordinator } from '../downloader/download-coordinator.js';
+import type { CacheService } from '../cache/cache.service.js';
 import type { QueueManager } from '../queue/queue-manager.js';
 import { CrawlEngine } from './crawl.engine.js';
 import { CrawlerRegistry } from './crawler.registry.js';
@@ -30,6 +32,8 @@ export class MocraOrchestrator implements OnApplicationBootstrap, BeforeApplicat
     private readonly engine: CrawlEngine,
     private readonly registry: CrawlerRegistry,
     private readonly cron: MocraCronScheduler,
+    private readonly coordinator: DownloadCoordinator,
+    @Inject(CACHE_SERVICE) private readonly cache: CacheService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -79,7 +83,9 @@ export class MocraOrchestrator implements OnApplicationBootstrap, BeforeApplicat
       }
     }
     await this.queue.close();
+    await this.coordinator.close();
     await this.downloader.close();
+    await this.cache.close();
     process.off('SIGTERM', this.onSignal);
     process.off('SIGINT', this.onSignal);
   }

@@ -49,8 +49,15 @@ describe('HostPoliteness', () => {
     expect(p.effectiveRate('h', 8)).toBe(8);
   });
 
-  it('throttles an unlimited host from the adaptive start rate', () => {
+  it('leaves an unlimited host unthrottled by 503s by default, as the seed did', () => {
     const { p } = setup();
+    p.onResponse('h', 503, {}, 0);
+    p.onResponse('h', 503, {}, 0);
+    expect(p.effectiveRate('h', 0)).toBe(0);
+  });
+
+  it('throttles an unlimited host from an adaptive start rate when one is configured', () => {
+    const p = new HostPoliteness({ adaptiveStartRate: 10 }, () => 0);
     p.onResponse('h', 503, {}, 0);
     expect(p.effectiveRate('h', 0)).toBe(5);
   });

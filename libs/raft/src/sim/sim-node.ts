@@ -1,0 +1,352 @@
+import { decodeConfChange } from '../core/conf-change-codec.js';
+import { ConfChangeError, ProposalDroppedError } from '../core/errors.js';
+import { RawNode } from '../core/raw-node.js';
+import type {
+  ConfState,
+  Entry,
+  HardState,
+  Message,
+  NodeId,
+  RaftRole,
+  Ready,
+  Snapshot,
+} from '../core/types.js';
+import { MemoryStorage } from '../storage/memory-storage.js';
+import { SessionStateMachine } from '../session/session-state-machine.js';
+import type { CheckedNode } from './invariant-checker.js';
+import { KvStateMachine } from './kv-state-machine.js';
+import type { Prng } from './prng.js';
+import type { PendingRead, SimHost } from './sim-host.js';
+import type { RaftTuning } from './sim-options.js';
+
+export type SimNodeState = 'up' | 'down' | 'decommissioned';
+
+export interface SimNodeConfig {
+  tuning: RaftTuning;
+  maxClients: number;
+}
+
+const UNSAFE_SYNC_EVERY_TICKS = 3;
+const EMPTY_CONF: ConfState = {
+  voters: [],
+  learners: [],
+  votersOutgoing: [],
+  learnersNext: [],
+  autoLeave: false,
+};
+
+/**
+ * One simulated server: a RawNode over a MemoryStorage, the KV state machine behind client sessions, and the
+ * driver loop that persists each Ready (snapshot, entries, hard state, then sync when the Ready says it must),
+ * THEN sends its messages, then applies committed entries and advances. With `unsafeSendBeforePersist` it sends
+ * first and syncs only every few ticks, the bug the invariants must catch.
+ */
+export class SimNode implements CheckedNode {
+  readonly storage = new MemoryStorage();
+  state: SimNodeState = 'down';
+  role: RaftRole = 'follower';
+  leader: NodeId | '' = '';
+  hardState: HardState = { term: 0, vote: '', commit: 0 };
+  applied = 0;
+  conf: ConfState = EMPTY_CONF;
+  pausedUntil = 0;
+  /** Messages that reached the node while it was paused, delivered in order when it resumes. */
+  readonly inbox: Message[] = [];
+  /** `${sessionId}#${seq}` → clients waiting for that write to apply here. */
+  readonly waiters = new Map<string, Set<number>>();
+  /** Read ctx (hex) → the read waiting for its ReadState and for apply. */
+  readonly reads = new Map<string, PendingRead>();
+  incarnation = 0;
+  private raw: RawNode | undefined;
+  private kv = new KvStateMachine();
+  private sessions: SessionStateMachine;
+  private unsynced = false;
+  private ticksSinceSync = 0;
+  private readCounter = 0;
+
+  constructor(
+    readonly id: NodeId,
+    private readonly host: SimHost,
+    private readonly config: SimNodeConfig,
+    private readonly prng: Prng,
+  ) {
+    this.sessions = new SessionStateMachine(this.kv, { maxClients: config.maxClients });
+  }
+
+  get isUp(): boolean {
+    return this.state === 'up';
+  }
+
+  get term(): number {
+    return this.hardState.term;
+  }
+
+  get commit(): number {
+    return this.hardState.commit;
+  }
+
+  isPaused(now: number): boolean {
+    return this.pausedUntil > now;
+  }
+
+  get rawNode(): RawNode | undefined {
+    return this.raw;
+  }
+
+  /** Starts (or restarts) the process from what its storage holds, as after a reboot. */
+  start(bootstrapPeers?: NodeId[]): void {
+    const initial = this.storage.initialState();
+    this.host.checker.onRestart(this.id, initial.hardState);
+    const snapshot = this.storage.snapshot();
+    this.kv = new KvStateMachine();
+    this.sessions = new SessionStateMachine(this.kv, { maxClients: this.config.maxClients });
+    if (snapshot.data.length > 0) this.sessions.restore(snapshot.data);
+    this.applied = snapshot.metadata.index;
+    this.hardState = { ...initial.hardState };
+    this.conf = initial.confState;
+    this.role = 'follower';
+    this.leader = '';
+    this.incarnation++;
+    this.raw = new RawNode(
+      {
+        id: this.id,
+        ...this.config.tuning,
+        random: () => this.prng.next(),
+        applied: this.applied,
+      },
+      this.storage,
+    );
+    this.state = 'up';
+    if (bootstrapPeers) this.raw.bootstrap(bootstrapPeers);
+    this.processReady();
+  }
+
+  /** Power loss: everything not synced is gone, and so is all volatile state. */
+  crash(): void {
+    this.storage.crash();
+    this.stopProcess('down');
+  }
+
+  decommission(): void {
+    this.stopProcess('decommissioned');
+  }
+
+  tick(): void {
+    if (!this.raw) return;
+    // the broken driver syncs in the background, every few ticks
+    if (
+      this.unsynced &&
+      this.host.unsafeSendBeforePersist &&
+      ++this.ticksSinceSync >= UNSAFE_SYNC_EVERY_TICKS
+    ) {
+      this.syncStorage();
+    }
+    this.raw.tick();
+    this.processReady();
+  }
+
+  /** A burst of ticks without processing anything in between: the process's clock jumped forward. */
+  clockJump(ticks: number): void {
+    if (!this.raw) return;
+    for (let i = 0; i < ticks; i++) this.raw.tick();
+    this.processReady();
+  }
+
+  receive(message: Message): void {
+    if (!this.raw) return;
+    try {
+      this.raw.step(message);
+    } catch (error) {
+      // a forwarded proposal the leader cannot take is dropped, as the client would see
+      if (!(error instanceof ProposalDroppedError)) throw error;
+    }
+    this.processReady();
+  }
+
+  reportSnapshot(to: NodeId, ok: boolean): void {
+    this.raw?.reportSnapshot(to, ok);
+    this.processReady();
+  }
+
+  reportUnreachable(to: NodeId): void {
+    this.raw?.reportUnreachable(to);
+    this.processReady();
+  }
+
+  /** Client write: returns false when the node refused it (no leader known, transfer in progress, ...). */
+  propose(client: number, sessionId: string, seq: number, data: Uint8Array): boolean {
+    if (!this.raw) return false;
+    const key = `${sessionId}#${seq}`;
+    try {
+      this.raw.propose(data);
+    } catch (error) {
+      if (error instanceof ProposalDroppedError) return false;
+      throw error;
+    }
+    let waiting = this.waiters.get(key);
+    if (!waiting) this.waiters.set(key, (waiting = new Set()));
+    waiting.add(client);
+    this.processReady();
+    return true;
+  }
+
+  /** Client read through ReadIndex: answered once a ReadState arrives and the node has applied up to it. */
+  read(client: number, opId: number, key: string): void {
+    if (!this.raw) return;
+    if (this.host.unsafeLocalReads) {
+      this.host.onReadServed(this, { client, opId, key }, this.kv.get(key));
+      return;
+    }
+    const ctx = new Uint8Array(8);
+    new DataView(ctx.buffer).setUint32(0, this.incarnation);
+    new DataView(ctx.buffer).setUint32(4, ++this.readCounter);
+    this.reads.set(hex(ctx), { client, opId, key });
+    this.raw.readIndex(ctx);
+    this.processReady();
+  }
+
+  proposeConfChange(changes: Parameters<RawNode['proposeConfChange']>[0]): boolean {
+    if (!this.raw) return false;
+    try {
+      this.raw.proposeConfChange(changes);
+    } catch (error) {
+      if (error instanceof ProposalDroppedError) return false;
+      throw error;
+    }
+    this.processReady();
+    return true;
+  }
+
+  transferLeader(to: NodeId): void {
+    this.raw?.transferLeader(to);
+    this.processReady();
+  }
+
+  /** Takes a state machine snapshot at the applied index and compacts the log, keeping `keep` entries. */
+  snapshotAndCompact(keep: number): boolean {
+    if (!this.raw) return false;
+    const current = this.storage.snapshot().metadata.index;
+    if (this.applied <= current) return false;
+    this.storage.createSnapshot(this.applied, this.conf, this.sessions.snapshot());
+    const compactTo = this.applied - keep;
+    if (compactTo >= this.storage.firstIndex()) this.storage.compact(compactTo);
+    this.syncStorage();
+    return true;
+  }
+
+  /** The state machine's snapshot bytes (sessions and KV): equal bytes on two nodes mean equal states. */
+  stateFingerprint(): Uint8Array {
+    return this.sessions.snapshot();
+  }
+
+  processReady(): void {
+    const raw = this.raw;
+    if (!raw) return;
+    while (this.raw === raw && raw.hasReady()) {
+      const rd = raw.ready();
+      if (this.host.unsafeSendBeforePersist) {
+        this.host.send(this, rd.messages);
+        this.persist(rd, false);
+      } else {
+        // a correct driver may skip the fsync when the core says nothing needs it (commit-only changes): a crash
+        // then loses those writes, which the core must tolerate
+        this.persist(rd, rd.mustSync || rd.snapshot !== undefined);
+        this.host.send(this, rd.messages);
+      }
+      if (rd.hardState) {
+        this.host.checker.onHardState(this.id, this.hardState, rd.hardState, 'in-memory');
+        this.hardState = { ...rd.hardState };
+      }
+      if (rd.softState) this.updateSoftState(rd.softState.role, rd.softState.leader);
+      if (rd.snapshot && rd.snapshot.metadata.index > 0) this.restoreSnapshot(rd.snapshot);
+      for (const entry of rd.committedEntries) this.applyEntry(raw, entry);
+      for (const state of rd.readStates) {
+        const read = this.reads.get(hex(state.requestCtx));
+        if (read) read.index = state.index;
+      }
+      raw.advance(rd);
+      this.serveReads();
+    }
+  }
+
+  private persist(rd: Ready, sync: boolean): void {
+    if (rd.snapshot) this.storage.applySnapshot(rd.snapshot);
+    if (rd.entries.length > 0) {
+      this.storage.append(rd.entries);
+      this.host.checker.onAppend(this.id, this.storage, rd.entries);
+    }
+    if (rd.hardState) this.storage.setHardState(rd.hardState);
+    if (sync) this.syncStorage();
+    else if (rd.snapshot || rd.entries.length > 0 || rd.hardState) this.unsynced = true;
+  }
+
+  private syncStorage(): void {
+    this.storage.sync();
+    this.unsynced = false;
+    this.ticksSinceSync = 0;
+    this.host.checker.onDurable(this.id, this.storage.initialState().hardState);
+  }
+
+  private updateSoftState(role: RaftRole, leader: NodeId | ''): void {
+    const previous = this.role;
+    this.role = role;
+    this.leader = leader;
+    if (role === 'leader') this.host.checker.onLeader(this.id, this.hardState.term);
+    if (previous !== role || this.host.tracing) this.host.onRoleChange(this, previous, leader);
+  }
+
+  private restoreSnapshot(snapshot: Snapshot): void {
+    this.host.checker.onSnapshotRestored(this, snapshot.metadata);
+    this.kv = new KvStateMachine();
+    this.sessions = new SessionStateMachine(this.kv, { maxClients: this.config.maxClients });
+    if (snapshot.data.length > 0) this.sessions.restore(snapshot.data);
+    this.applied = snapshot.metadata.index;
+    this.conf = snapshot.metadata.confState;
+    this.host.onConfApplied(this, snapshot.metadata.index, this.conf);
+  }
+
+  private applyEntry(raw: RawNode, entry: Entry): void {
+    this.host.checker.onApply(this, entry);
+    if (entry.type === 'conf_change') {
+      try {
+        this.conf = raw.applyConfChange(decodeConfChange(entry.data));
+        this.host.onConfApplied(this, entry.index, this.conf);
+      } catch (error) {
+        if (!(error instanceof ConfChangeError)) throw error;
+        if (this.host.tracing)
+          this.host.trace(`${this.id} conf change ${entry.index} refused: ${error.message}`);
+      }
+      this.applied = entry.index;
+      return;
+    }
+    const result = this.sessions.apply(entry.data, entry.index);
+    this.applied = entry.index;
+    if (result.status !== 'noop') this.host.onSessionResult(this, result);
+  }
+
+  private serveReads(): void {
+    for (const [ctx, read] of this.reads) {
+      if (read.index === undefined || read.index > this.applied) continue;
+      this.reads.delete(ctx);
+      this.host.onReadServed(this, read, this.kv.get(read.key));
+    }
+  }
+
+  private stopProcess(state: SimNodeState): void {
+    this.raw = undefined;
+    this.state = state;
+    this.role = 'follower';
+    this.leader = '';
+    this.unsynced = false;
+    this.pausedUntil = 0;
+    this.inbox.length = 0;
+    this.waiters.clear();
+    this.reads.clear();
+  }
+}
+
+function hex(bytes: Uint8Array): string {
+  let out = '';
+  for (const b of bytes) out += b.toString(16).padStart(2, '0');
+  return out;
+}
