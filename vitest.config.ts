@@ -1,19 +1,9 @@
-import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
-// SWC (not esbuild) compiles the tests because Nest DI needs emitDecoratorMetadata,
-// which esbuild does not emit. The "source" condition maps @mocra/* to their sources,
-// so tests run without a build.
+// Vite 8 compiles TypeScript with Oxc, which reads experimentalDecorators and emitDecoratorMetadata from
+// tsconfig.json: Nest DI works in tests without a native plugin (the DI canary test guards it). The "source"
+// condition maps @mocra/* to their sources, so tests run without a build.
 export default defineConfig({
-  plugins: [
-    swc.vite({
-      jsc: {
-        target: 'es2022',
-        parser: { syntax: 'typescript', decorators: true },
-        transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-      },
-    }),
-  ],
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'], externalConditions: ['source'] } },
   test: {

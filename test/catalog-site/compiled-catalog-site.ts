@@ -1,8 +1,8 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { transformFile } from '@swc/core';
+import { transpileTs } from '../../scripts/ts/transpile-ts.mjs';
 
 export interface CompiledCatalogSite {
   /** Path of the compiled `catalog-site.main.js`. */
@@ -12,7 +12,7 @@ export interface CompiledCatalogSite {
 
 /**
  * Node 20 cannot run .ts, and the standalone site must be tested as the separate process benchmarks start.
- * The folder only imports node built-ins and itself, so SWC (as vitest uses) compiles it file by file into a
+ * The folder only imports node built-ins and itself, so TypeScript's transpiler compiles it file by file into a
  * temporary ESM package that plain node can run.
  */
 export async function compileCatalogSite(): Promise<CompiledCatalogSite> {
@@ -21,11 +21,8 @@ export async function compileCatalogSite(): Promise<CompiledCatalogSite> {
   await writeFile(join(dir, 'package.json'), '{"type":"module"}');
   for (const file of await readdir(srcDir)) {
     if (!file.endsWith('.ts')) continue;
-    const out = await transformFile(join(srcDir, file), {
-      jsc: { target: 'es2022', parser: { syntax: 'typescript' } },
-      module: { type: 'es6' },
-    });
-    await writeFile(join(dir, file.replace(/\.ts$/, '.js')), out.code);
+    const path = join(srcDir, file);
+    await writeFile(join(dir, file.replace(/\.ts$/, '.js')), transpileTs(await readFile(path, 'utf8'), path));
   }
   return {
     mainPath: join(dir, 'catalog-site.main.js'),

@@ -275,9 +275,9 @@ describe('HTTP control plane on a real Fastify server', () => {
     expect(fast.status).toBe(200);
     // The request waiting on its 1 s slot may still wait for it; everything after it runs unthrottled.
     await waitFor(
-      'the rest of the items within 2.5 s',
+      'the rest of the items within 2 s',
       async () => (itemHits() - before === site.items ? true : undefined),
-      2500,
+      2000,
     );
     expect((await finishedRun(ctl.url, 'run-rate')).items).toBe(site.items);
   });

@@ -1,9 +1,10 @@
 // Module hooks that let a plain `node` child process run this repository's TypeScript sources (the crash test's
-// child and the throughput script): `.ts` files are compiled with SWC, and `./x.js` imports resolve to `./x.ts`.
+// child and the throughput script): `.ts` files are compiled with TypeScript's transpiler, and `./x.js` imports
+// resolve to `./x.ts`.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { URL, fileURLToPath } from 'node:url';
-import { transform } from '@swc/core';
+import { transpileTs } from '../../../../../scripts/ts/transpile-ts.mjs';
 
 export async function resolve(specifier, context, nextResolve) {
   if (specifier.endsWith('.js') && (specifier.startsWith('.') || specifier.startsWith('file:'))) {
@@ -19,15 +20,6 @@ export async function resolve(specifier, context, nextResolve) {
 export async function load(url, context, nextLoad) {
   if (!url.endsWith('.ts')) return nextLoad(url, context);
   const filename = fileURLToPath(url);
-  const output = await transform(await readFile(filename, 'utf8'), {
-    filename,
-    sourceMaps: 'inline',
-    module: { type: 'es6' },
-    jsc: {
-      target: 'es2022',
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-    },
-  });
-  return { format: 'module', source: output.code, shortCircuit: true };
+  const source = transpileTs(await readFile(filename, 'utf8'), filename);
+  return { format: 'module', source, shortCircuit: true };
 }

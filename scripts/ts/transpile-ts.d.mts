@@ -1,0 +1,1 @@
+export declare function transpileTs(code: string, fileName: string): string;
