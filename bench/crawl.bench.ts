@@ -67,8 +67,12 @@ try {
     `catalog site ${siteUrl}: ${products} products, ${listPages} list pages, shape ${shape}, concurrency ${concurrency}`,
   );
   const results: BenchResult[] = [];
-  results.push(await contender('run-raw-axios.js', [siteUrl, String(concurrency), shape, String(listPages)]));
-  results.push(await contender('run-mocra.js', [siteUrl, String(concurrency)]));
+  const loop = [siteUrl, String(concurrency), shape, String(listPages)];
+  results.push(await contender('run-raw-axios.js', [...loop, 'axios']));
+  results.push(await contender('run-raw-axios.js', [...loop, 'undici']));
+  results.push(await contender('run-mocra.js', [siteUrl, String(concurrency), 'axios', 'memory']));
+  results.push(await contender('run-mocra.js', [siteUrl, String(concurrency), 'undici', 'memory']));
+  results.push(await contender('run-mocra.js', [siteUrl, String(concurrency), 'axios', 'durable']));
   const base = results[0]!;
   const basePps = base.pages / (base.elapsedMs / 1000);
   const rows = results.map((r) => {

@@ -8,14 +8,17 @@ import { AppModule } from '../src/app.module.js';
 import { measure, report } from './bench-result.js';
 
 // Child process: the example app (the public API, as a user writes it) over the site at argv[2].
-const [baseUrl, concurrency] = process.argv.slice(2);
-const output = join(mkdtempSync(join(tmpdir(), 'mocra-bench-')), 'items.jsonl');
+const [baseUrl, concurrency, downloader = 'axios', queue = 'memory'] = process.argv.slice(2);
+const work = mkdtempSync(join(tmpdir(), 'mocra-bench-'));
+const output = join(work, 'items.jsonl');
 const app = await NestFactory.createApplicationContext(
   AppModule.register({
     output,
     config: {
       name: 'bench',
       crawler: { task_concurrency: Number(concurrency) },
+      download_config: { downloader },
+      ...(queue === 'durable' ? { channel_config: { durable_path: join(work, 'queue') } } : {}),
       modules: { catalog: { concurrency: Number(concurrency), settings: { base: baseUrl } } },
     },
   }),
@@ -29,5 +32,7 @@ const summary = await run.finished;
 const elapsed = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
 await app.close();
-report(measure('mocra (axios downloader)', summary.pages, summary.items, elapsed, cpu));
+report(
+  measure(`mocra (${downloader} downloader, ${queue} queue)`, summary.pages, summary.items, elapsed, cpu),
+);
 process.exit(0);

@@ -120,4 +120,31 @@ describe('example app crawls a real catalog site end to end', () => {
     expect(stats.byPath.get('/product/42')).toBe(3);
     expect(stats.totalRequests).toBe(210 + 2);
   });
+
+  it('pause: no request reaches the site for 1 s after in-flight work ends; resume completes every item', async () => {
+    site = await startCatalogSite({ products: 500, listPages: 25, chain: false, delayMs: 5 });
+    const output = join(dir, 'paused.jsonl');
+    const app = await NestFactory.createApplicationContext(
+      AppModule.register({
+        output,
+        config: { name: 'pause', modules: { catalog: { settings: { base: site.url } } } },
+      }),
+      { logger: ['error'] },
+    );
+    const mocra = app.get(MocraService);
+    const queue = app.get<QueueManager>(QUEUE_MANAGER);
+    const run = await mocra.dispatch({ module: ['catalog'] });
+    while (site.stats().totalRequests < 150) await new Promise((r) => setTimeout(r, 5));
+    mocra.pause();
+    while (queue.inflight() > 0) await new Promise((r) => setTimeout(r, 5));
+    const atRest = site.stats().totalRequests;
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(site.stats().totalRequests).toBe(atRest);
+    expect(atRest).toBeLessThan(525);
+    mocra.resume();
+    const summary = await run.finished;
+    await app.close();
+    expect(summary.items).toBe(500);
+    expect(site.stats().totalRequests).toBe(525);
+  });
 });

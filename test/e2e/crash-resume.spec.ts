@@ -58,23 +58,27 @@ describe('crash and resume with the durable queue (real kill -9, real restart)',
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('loses and duplicates nothing across three kill -9 and restarts', async () => {
-    const configPath = join(dir, 'crawl.toml');
-    const itemsPath = join(dir, 'items.jsonl');
+  function writeConfig(name: string, baseUrl: string): { configPath: string; itemsPath: string } {
+    const configPath = join(dir, `${name}.toml`);
     writeFileSync(
       configPath,
       [
-        'name = "crash"',
+        `name = "${name}"`,
         '[crawler]',
         `task_concurrency = ${CONCURRENCY}`,
         '[channel_config]',
-        `durable_path = "${join(dir, 'queue')}"`,
+        `durable_path = "${join(dir, `${name}-queue`)}"`,
         '[modules.catalog]',
         `concurrency = ${CONCURRENCY}`,
         '[modules.catalog.settings]',
-        `base = "${site.url}"`,
+        `base = "${baseUrl}"`,
       ].join('\n'),
     );
+    return { configPath, itemsPath: join(dir, `${name}-items.jsonl`) };
+  }
+
+  it('loses and duplicates nothing across three kill -9 and restarts', async () => {
+    const { configPath, itemsPath } = writeConfig('crash', site.url);
     const kills = 3;
     // Kill points spread over the crawl: after roughly 10%, 35% and 60% of the pages seen so far by the site.
     const total = PRODUCTS + LIST_PAGES;
@@ -102,4 +106,29 @@ describe('crash and resume with the durable queue (real kill -9, real restart)',
     expect(requests).toBeGreaterThanOrEqual(PRODUCTS + LIST_PAGES);
     expect(requests).toBeLessThanOrEqual(PRODUCTS + LIST_PAGES + CONCURRENCY * kills);
   }, 600_000);
+
+  it('exits within 10 s of SIGTERM mid-crawl, and a restart completes with every item once', async () => {
+    const other = await startCatalogSite({ products: 2000, listPages: 100, chain: false, delayMs: 2 });
+    try {
+      const { configPath, itemsPath } = writeConfig('sigterm', other.url);
+      const child = startApp(configPath, itemsPath);
+      while (other.stats().totalRequests < 700 && child.proc.exitCode === null) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const sentAt = performance.now();
+      child.proc.kill('SIGTERM');
+      await child.exited;
+      const exitMs = performance.now() - sentAt;
+      expect(exitMs, child.output.join('')).toBeLessThan(10_000);
+      expect(other.stats().totalRequests).toBeLessThan(2100);
+
+      const again = startApp(configPath, itemsPath);
+      expect(await again.exited, again.output.join('')).toBe(0);
+      const ids = readItems(itemsPath).map((i) => i.data.id);
+      expect(ids.length).toBe(2000);
+      expect(new Set(ids).size).toBe(2000);
+    } finally {
+      await other.close();
+    }
+  }, 300_000);
 });

@@ -314,7 +314,7 @@ export class CrawlEngine {
         output = await node.instance.parse(response, ctx);
       } catch (err) {
         this.metrics.parserError(mod.name, node.key);
-        throw new StageError('Parser', `parse failed: ${errorMessage(err)}`, false);
+        throw new StageError('Parser', `parse failed: ${errorMessage(err)}`, true);
       }
       if (!output) throw new StageError('Parser', 'parse() returned no ParseOutput', false);
       for (const next of output.next) {

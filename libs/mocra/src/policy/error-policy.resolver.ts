@@ -36,8 +36,18 @@ export class ErrorPolicyResolver {
         };
       case 'Request':
       case 'Response':
-      case 'Parser':
         return { retryable: false, maxAttempts: 1, backoff: { type: 'none' }, dlq: 'always' };
+      case 'Parser': {
+        // A throwing parser is nacked: retried nack_max_retries times, nack_backoff_ms apart, then dead-lettered.
+        // (Dispatches to undeclared edges are marked not retryable where they are raised.)
+        const { nack_max_retries: retries, nack_backoff_ms: backoffMs } = this.config.channel_config;
+        return {
+          retryable: retries > 0,
+          maxAttempts: retries + 1,
+          backoff: { type: 'linear', baseMs: backoffMs, maxMs: backoffMs },
+          dlq: 'on_exhausted',
+        };
+      }
       case 'DataMiddleware':
       case 'DataStore':
         return {

@@ -287,3 +287,48 @@ describe('DLQ requeue after the run ended', () => {
     await app.close();
   });
 });
+
+describe('nack of a throwing parser', () => {
+  it('retries nack_max_retries times nack_backoff_ms apart, then dead-letters; a requeue after the fix stores the item', async () => {
+    let broken = true;
+    const attempts: number[] = [];
+    MapDownloader.pages = new Map([
+      ['http://site/good', 'good'],
+      ['http://site/bad', 'bad'],
+    ]);
+    @Node('n')
+    class N implements CrawlerNode {
+      generate(): Request[] {
+        return [Request.get('http://site/good'), Request.get('http://site/bad')];
+      }
+      parse(res: Response): ParseOutput {
+        if (res.text() === 'bad' && broken) {
+          attempts.push(performance.now());
+          throw new Error('cannot parse this product');
+        }
+        return new ParseOutput().withData(res.text());
+      }
+    }
+    @CrawlerModule({ name: 'nack', nodes: [N], storeMiddleware: ['memory'] })
+    class Nack {}
+    const { app, mocra, queue } = await start([Nack, N], {
+      channel_config: { nack_max_retries: 2, nack_backoff_ms: 150 },
+    });
+    const summary = await (await mocra.dispatch({ module: ['nack'] })).finished;
+    expect(attempts).toHaveLength(3);
+    expect(attempts[1]! - attempts[0]!).toBeGreaterThanOrEqual(145);
+    expect(attempts[2]! - attempts[1]!).toBeGreaterThanOrEqual(145);
+    expect(summary.retries).toBe(2);
+    expect(summary.deadLettered).toBe(1);
+    expect(MapDownloader.calls.filter((u) => u.endsWith('/bad'))).toHaveLength(1); // re-parsed, not re-fetched
+    const { items } = await queue.dlq.list({});
+    expect(items[0]!.attempt).toBe(3);
+    expect(items[0]!.reason).toContain('cannot parse this product');
+    broken = false;
+    expect(await queue.requeueDeadLetter(items[0]!.id)).toBe(true);
+    for (let i = 0; i < 50 && !stored.some((s) => s.data === 'bad!'); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(stored.map((s) => s.data).sort()).toEqual(['bad!', 'good!']);
+    await app.close();
+  });
+});
