@@ -167,31 +167,32 @@ export class CrawlEngine {
 
   // ---- stage handlers -------------------------------------------------------------------------------------------
 
-  private async onTask(msg: QueueMessage<TaskDispatchEnvelope>): Promise<void> {
-    const env = msg.envelope;
-    const { mod, state } = this.lookup(env.routing);
-    if (!mod || !state) return;
-    try {
-      if (state.finishedByParser) {
-        state.skippedAfterFinish++;
-        return;
-      }
+  private onTask(msg: QueueMessage<TaskDispatchEnvelope>): Promise<void> {
+    return this.runGeneration(msg, 'task', async (mod, state) => {
       if (!state.preProcessed) {
         state.preProcessed = true;
-        await mod.hooks.preProcess?.(this.runContext(mod, env.routing));
+        await mod.hooks.preProcess?.(this.runContext(mod, msg.envelope.routing));
       }
       for (const entry of mod.dag.entries) {
         const node = mod.dag.nodes.get(entry)!;
-        await this.generate(mod, state, node, env.routing, undefined, msg.priority);
+        await this.generate(mod, state, node, msg.envelope.routing, undefined, msg.priority);
       }
-    } catch (err) {
-      await this.fail(env, 'task', 'Task', err, state);
-    } finally {
-      this.tracker.dec(env.routing.runId, state);
-    }
+    });
   }
 
-  private async onNodeDispatch(msg: QueueMessage<NodeDispatchEnvelope>): Promise<void> {
+  private onNodeDispatch(msg: QueueMessage<NodeDispatchEnvelope>): Promise<void> {
+    return this.runGeneration(msg, 'parser_task', (mod, state) => {
+      const node = this.node(mod.dag, msg.envelope.targetNode);
+      return this.generate(mod, state, node, msg.envelope.routing, msg.envelope.input, msg.priority);
+    });
+  }
+
+  /** The frame shared by the two generating stages: skip after finish(), route failures, count completion. */
+  private async runGeneration(
+    msg: QueueMessage<TaskDispatchEnvelope | NodeDispatchEnvelope>,
+    stage: 'task' | 'parser_task',
+    body: (mod: RegisteredModule, state: ModuleRunState) => Promise<void>,
+  ): Promise<void> {
     const env = msg.envelope;
     const { mod, state } = this.lookup(env.routing);
     if (!mod || !state) return;
@@ -200,10 +201,9 @@ export class CrawlEngine {
         state.skippedAfterFinish++;
         return;
       }
-      const node = this.node(mod.dag, env.targetNode);
-      await this.generate(mod, state, node, env.routing, env.input, msg.priority);
+      await body(mod, state);
     } catch (err) {
-      await this.fail(env, 'parser_task', 'Task', err, state);
+      await this.fail(env, stage, 'Task', err, state);
     } finally {
       this.tracker.dec(env.routing.runId, state);
     }

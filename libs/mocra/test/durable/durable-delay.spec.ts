@@ -3,23 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DurableLocalQueueManager } from '../../src/queue/durable/durable-local-queue.manager.js';
+import { routing, taskEnvelope } from '../queue/envelope.fixtures.js';
 import type { TaskDispatchEnvelope } from '../../src/queue/envelope.js';
 
 function task(runId: string): TaskDispatchEnvelope {
-  return {
-    kind: 'task',
-    routing: {
-      namespace: 'ns',
-      account: 'a',
-      platform: 'p',
-      module: 'm',
-      nodeKey: '',
-      runId,
-      priority: 'normal',
-    },
-    exec: { retryCount: 0, taskRetryCount: 0, profileVersion: 0, createdAtMs: 0, updatedAtMs: 0 },
-    event: {},
-  };
+  return { ...taskEnvelope('normal'), routing: routing({ runId }) };
 }
 
 describe('DurableLocalQueueManager delayed publish', () => {

@@ -1,22 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { LocalQueueManager } from '../../src/queue/local/local-queue.manager.js';
+import { routing, taskEnvelope } from './envelope.fixtures.js';
 import type { TaskDispatchEnvelope } from '../../src/queue/envelope.js';
 
 function task(runId: string): TaskDispatchEnvelope {
-  return {
-    kind: 'task',
-    routing: {
-      namespace: 'ns',
-      account: 'a',
-      platform: 'p',
-      module: 'm',
-      nodeKey: '',
-      runId,
-      priority: 'normal',
-    },
-    exec: { retryCount: 0, taskRetryCount: 0, profileVersion: 0, createdAtMs: 0, updatedAtMs: 0 },
-    event: {},
-  };
+  return { ...taskEnvelope('normal'), routing: routing({ runId }) };
 }
 
 describe('LocalQueueManager delayed publish', () => {
