@@ -273,11 +273,15 @@ describe('HTTP control plane on a real Fastify server', () => {
       body: { rate_limit: 0, concurrency: 8 },
     });
     expect(fast.status).toBe(200);
-    // The request waiting on its 1 s slot may still wait for it; everything after it runs unthrottled.
+    // At the old 1 req/s three more item requests would take 3 s; the site must see them within 2 s.
+    const atPatch = itemHits();
     await waitFor(
-      'the rest of the items within 2 s',
-      async () => (itemHits() - before === site.items ? true : undefined),
+      'three more item requests within 2 s of the change',
+      async () => (itemHits() - atPatch >= Math.min(3, site.items - (atPatch - before)) ? true : undefined),
       2000,
+    );
+    await waitFor('the rest of the items', async () =>
+      itemHits() - before === site.items ? true : undefined,
     );
     expect((await finishedRun(ctl.url, 'run-rate')).items).toBe(site.items);
   });
