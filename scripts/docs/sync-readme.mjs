@@ -17,7 +17,8 @@ for (const [block, file] of blocks) {
     .split('\n')
     .map((line) => (line.startsWith('#') ? '#' + line : line))
     .join('\n');
-  readme = readme.replace(block, `<!-- include:${file} -->\n${doc}\n<!-- /include -->`);
+  // A function replacement: the docs hold `$'`-like text that a string replacement would expand.
+  readme = readme.replace(block, () => `<!-- include:${file} -->\n${doc}\n<!-- /include -->`);
 }
 if (process.argv.includes('--check')) {
   if (readme !== original) {
