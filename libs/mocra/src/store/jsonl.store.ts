@@ -36,6 +36,8 @@ export class JsonlStore implements StoreMiddlewareHandler {
   private readonly keys = new Set<string>();
   private written = 0;
   private skipped = 0;
+  private pending: string[] = [];
+  private pendingWrite: Promise<void> | undefined;
   readonly path: string;
 
   constructor(private readonly options: JsonlStoreOptions) {
@@ -75,18 +77,37 @@ export class JsonlStore implements StoreMiddlewareHandler {
       emittedAtMs: item.emittedAtMs,
       data: item.data,
     });
-    stream.write(line + '\n');
     this.written++;
+    return this.append(stream, line + '\n');
   }
 
-  flush(): Promise<void> {
+  /**
+   * Resolves once the line is handed to the OS, so the message that produced it is acknowledged only after its
+   * item would survive a kill -9. Lines stored in the same event-loop turn share one write.
+   */
+  private append(stream: WriteStream, text: string): Promise<void> {
+    this.pending.push(text);
+    this.pendingWrite ??= new Promise<void>((resolve, reject) => {
+      setImmediate(() => {
+        const chunk = this.pending.join('');
+        this.pending = [];
+        this.pendingWrite = undefined;
+        stream.write(chunk, (err) => (err ? reject(err) : resolve()));
+      });
+    });
+    return this.pendingWrite;
+  }
+
+  async flush(): Promise<void> {
+    await this.pendingWrite;
     const stream = this.stream;
-    if (!stream) return Promise.resolve();
+    if (!stream) return;
     // An empty write's callback fires once every earlier write has been handed to the OS.
     return new Promise((res, rej) => stream.write('', (err) => (err ? rej(err) : res())));
   }
 
   async close(): Promise<void> {
+    await this.pendingWrite;
     const stream = this.stream;
     if (!stream) return;
     this.stream = undefined;
