@@ -1,7 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import axios, { type AxiosInstance, type AxiosProxyConfig, type AxiosResponse } from 'axios';
 import type { RequestData, ResponseData } from '../request/request-data.js';
 import type { DownloadError } from './download.error.js';
@@ -17,6 +16,8 @@ import {
   requestHeaders,
   targetUrl,
   tooLarge,
+  DownloadDeadline,
+  sleepBeforeSend,
 } from './request-encoding.js';
 
 export interface AxiosDownloaderOptions {
@@ -87,28 +88,9 @@ export class AxiosDownloader implements Downloader {
     const headers = requestHeaders(req, this.userAgent);
     const data = requestBody(req, headers);
     const signal = opts.signal;
-    if (signal?.aborted) throw aborted(req);
-
-    if (req.sleepMs !== undefined && req.sleepMs > 0) {
-      try {
-        await sleep(req.sleepMs, undefined, signal ? { signal } : undefined);
-      } catch {
-        throw aborted(req);
-      }
-    }
-
+    await sleepBeforeSend(req, signal);
     const timeoutMs = req.timeoutMs ?? opts.timeoutMs;
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer =
-      timeoutMs > 0 && Number.isFinite(timeoutMs)
-        ? setTimeout(() => {
-            timedOut = true;
-            controller.abort();
-          }, timeoutMs)
-        : undefined;
-    const onAbort = (): void => controller.abort();
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const deadline = new DownloadDeadline(timeoutMs, signal);
     const max = opts.maxResponseSize;
     const started = performance.now();
     try {
@@ -118,7 +100,7 @@ export class AxiosDownloader implements Downloader {
         headers,
         data,
         proxy,
-        signal: controller.signal,
+        signal: deadline.signal,
         maxContentLength: hasLimit(max) ? max : -1,
       });
       return {
@@ -131,12 +113,11 @@ export class AxiosDownloader implements Downloader {
         elapsedMs: performance.now() - started,
       };
     } catch (err) {
-      if (timedOut) throw failure('timeout', req, `timed out after ${timeoutMs} ms`, err);
+      if (deadline.timedOut) throw failure('timeout', req, `timed out after ${timeoutMs} ms`, err);
       if (signal?.aborted) throw aborted(req, err);
       throw classify(err, req, max);
     } finally {
-      if (timer !== undefined) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      deadline.dispose();
     }
   }
 

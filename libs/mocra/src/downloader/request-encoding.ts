@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RequestData } from '../request/request-data.js';
 import { DownloadError, type DownloadErrorKind } from './download.error.js';
 
@@ -143,4 +144,49 @@ export function flattenHeaders(source: Readonly<Record<string, unknown>>): Recor
 /** True when the limit is a real cap (<= 0 or non-finite means none). */
 export function hasLimit(maxResponseSize: number): boolean {
   return maxResponseSize > 0 && Number.isFinite(maxResponseSize);
+}
+
+/** Honours `req.sleepMs` before a request; an abort during the sleep is the request's abort. */
+export async function sleepBeforeSend(req: RequestData, signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted) throw aborted(req);
+  if (req.sleepMs === undefined || req.sleepMs <= 0) return;
+  try {
+    await sleep(req.sleepMs, undefined, signal ? { signal } : undefined);
+  } catch {
+    throw aborted(req);
+  }
+}
+
+/**
+ * One deadline over connect, headers and body, aborting `signal` when it passes or when the caller's signal aborts.
+ * `dispose()` must run when the request settles.
+ */
+export class DownloadDeadline {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly onAbort = (): void => this.controller.abort();
+  timedOut = false;
+
+  constructor(
+    readonly timeoutMs: number,
+    private readonly callerSignal: AbortSignal | undefined,
+  ) {
+    this.timer =
+      timeoutMs > 0 && Number.isFinite(timeoutMs)
+        ? setTimeout(() => {
+            this.timedOut = true;
+            this.controller.abort();
+          }, timeoutMs)
+        : undefined;
+    callerSignal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  dispose(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.callerSignal?.removeEventListener('abort', this.onAbort);
+  }
 }

@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import zlib from 'node:zlib';
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 import type { HttpMethod, RequestData, ResponseData } from '../request/request-data.js';
@@ -17,6 +16,8 @@ import {
   requestHeaders,
   targetUrl,
   tooLarge,
+  DownloadDeadline,
+  sleepBeforeSend,
 } from './request-encoding.js';
 
 export interface UndiciDownloaderOptions {
@@ -88,28 +89,9 @@ export class UndiciDownloader implements Downloader {
     headers['accept-encoding'] ??= ACCEPT_ENCODING;
     let body = requestBody(req, headers);
     const signal = opts.signal;
-    if (signal?.aborted) throw aborted(req);
-
-    if (req.sleepMs !== undefined && req.sleepMs > 0) {
-      try {
-        await sleep(req.sleepMs, undefined, signal ? { signal } : undefined);
-      } catch {
-        throw aborted(req);
-      }
-    }
-
+    await sleepBeforeSend(req, signal);
     const timeoutMs = req.timeoutMs ?? opts.timeoutMs;
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer =
-      timeoutMs > 0 && Number.isFinite(timeoutMs)
-        ? setTimeout(() => {
-            timedOut = true;
-            controller.abort();
-          }, timeoutMs)
-        : undefined;
-    const onAbort = (): void => controller.abort();
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const deadline = new DownloadDeadline(timeoutMs, signal);
     const max = opts.maxResponseSize;
     const started = performance.now();
     let method: HttpMethod = req.method;
@@ -122,7 +104,7 @@ export class UndiciDownloader implements Downloader {
           method,
           headers,
           body,
-          signal: controller.signal,
+          signal: deadline.signal,
         });
         const location = res.headers['location'];
         if (REDIRECT_STATUSES.has(res.statusCode) && typeof location === 'string' && this.maxRedirects > 0) {
@@ -164,12 +146,11 @@ export class UndiciDownloader implements Downloader {
       }
     } catch (err) {
       if (isDownloadError(err)) throw err;
-      if (timedOut) throw failure('timeout', req, `timed out after ${timeoutMs} ms`, err);
+      if (deadline.timedOut) throw failure('timeout', req, `timed out after ${timeoutMs} ms`, err);
       if (signal?.aborted) throw aborted(req, err);
       throw classify(err, req);
     } finally {
-      if (timer !== undefined) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      deadline.dispose();
     }
   }
 
