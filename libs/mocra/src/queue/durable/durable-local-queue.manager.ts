@@ -3,18 +3,21 @@ import { MsgpackQueueCodec } from '../codec/msgpack.codec.js';
 import type { DeadLetterStore } from '../dlq/dead-letter.store.js';
 import { LevelDeadLetterStore } from '../dlq/level-dead-letter.store.js';
 import {
-  ERROR_KINDS,
-  PRIORITIES,
   ROUTES,
   type DeadLetterEnvelope,
-  type ErrorKind,
   type PipelineEnvelope,
   type Priority,
   type Route,
 } from '../envelope.js';
-import { ChunkedFifo } from '../local/chunked-fifo.js';
 import type { LocalQueueManagerOptions } from '../local/local-queue.manager.js';
-import { PriorityFifo } from '../local/priority-fifo.js';
+import {
+  DELIVERIES_PER_TURN,
+  PRIORITY_SET,
+  RESOLVED,
+  RouteState as SharedRouteState,
+  Subscriber,
+} from '../local/route-delivery.js';
+import { errorKindOf, reasonOf } from '../queue-failure.js';
 import { QueueClosedError } from '../local/queue-closed.error.js';
 import type {
   DeadLetterFailure,
@@ -92,39 +95,14 @@ enum LeaseState {
   Written,
 }
 
+type RouteState = SharedRouteState<Entry, BlockedPublish>;
+
 interface BlockedPublish {
   envelope: PipelineEnvelope;
   bytes: Uint8Array;
   priority: Priority;
   resolve: () => void;
   reject: (err: Error) => void;
-}
-
-class Subscriber {
-  inflight = 0;
-  active = true;
-  onStopped: (() => void) | undefined;
-
-  constructor(
-    readonly handler: QueueHandler<PipelineEnvelope>,
-    readonly concurrency: number,
-  ) {}
-}
-
-class RouteState {
-  readonly waiting: PriorityFifo<Entry>;
-  readonly blocked = new ChunkedFifo<BlockedPublish>();
-  subscribers: Subscriber[] = [];
-  cursor = 0;
-  inflight = 0;
-  drainScheduled = false;
-
-  constructor(
-    readonly route: Route,
-    starvationLimit: number | undefined,
-  ) {
-    this.waiting = new PriorityFifo<Entry>(starvationLimit);
-  }
 }
 
 interface Sublevels {
@@ -144,22 +122,9 @@ interface Recovered {
   report: DurableRecoveryReport;
 }
 
-const PRIORITY_SET: ReadonlySet<string> = new Set(PRIORITIES);
-const ERROR_KIND_SET: ReadonlySet<string> = new Set(ERROR_KINDS);
-const RESOLVED: Promise<void> = Promise.resolve();
-const DELIVERIES_PER_TURN = 1024;
 const DEFAULT_LEASE_MS = 5 * 60_000;
 /** Quarantined records described in the recovery report (all are counted). */
 const MAX_REPORTED_REASONS = 1000;
-
-function errorKindOf(err: unknown): ErrorKind {
-  const kind = typeof err === 'object' && err !== null ? (err as { kind?: unknown }).kind : undefined;
-  return typeof kind === 'string' && ERROR_KIND_SET.has(kind) ? (kind as ErrorKind) : 'Queue';
-}
-
-function reasonOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 function checkOptions(options: DurableLocalQueueManagerOptions): void {
   if (!Number.isInteger(options.capacity) || options.capacity < 1) {
@@ -352,7 +317,8 @@ export class DurableLocalQueueManager implements QueueManager {
     this.recoveredEnvelopes = recovered.entries.map((r) => r.entry.msg.envelope);
     this.recovery = recovered.report;
     this.nextSeq = recovered.nextSeq;
-    for (const route of ROUTES) this.routes.set(route, new RouteState(route, options.starvationLimit));
+    for (const route of ROUTES)
+      this.routes.set(route, new SharedRouteState<Entry, BlockedPublish>(route, options.starvationLimit));
     writer.onSeal((ops) => {
       if (!this.seqDirty) return;
       this.seqDirty = false;

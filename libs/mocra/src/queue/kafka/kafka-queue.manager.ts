@@ -4,16 +4,16 @@ import { createQueueCodec } from '../codec/create-queue-codec.js';
 import type { QueueCodec, QueueCodecName } from '../codec/queue-codec.js';
 import type { DeadLetterStore } from '../dlq/dead-letter.store.js';
 import {
-  ERROR_KINDS,
   PRIORITIES,
   ROUTES,
   type DeadLetterEnvelope,
-  type ErrorKind,
   type PipelineEnvelope,
   type Priority,
   type Route,
 } from '../envelope.js';
 import { QueueClosedError } from '../local/queue-closed.error.js';
+import { errorKindOf, reasonOf } from '../queue-failure.js';
+import { PRIORITY_SET } from '../local/route-delivery.js';
 import type {
   DeadLetterFailure,
   PublishOptions,
@@ -79,18 +79,7 @@ export interface KafkaQueueSubscription extends QueueSubscription {
   ready(): Promise<void>;
 }
 
-const PRIORITY_SET: ReadonlySet<string> = new Set(PRIORITIES);
 const ROUTE_SET: ReadonlySet<string> = new Set(ROUTES);
-const ERROR_KIND_SET: ReadonlySet<string> = new Set(ERROR_KINDS);
-
-function errorKindOf(err: unknown): ErrorKind {
-  const kind = typeof err === 'object' && err !== null ? (err as { kind?: unknown }).kind : undefined;
-  return typeof kind === 'string' && ERROR_KIND_SET.has(kind) ? (kind as ErrorKind) : 'Queue';
-}
-
-function reasonOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -2,11 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { MemoryDeadLetterStore } from '../dlq/memory-dead-letter.store.js';
 import type { DeadLetterStore } from '../dlq/dead-letter.store.js';
 import {
-  ERROR_KINDS,
-  PRIORITIES,
   ROUTES,
   type DeadLetterEnvelope,
-  type ErrorKind,
   type PipelineEnvelope,
   type Priority,
   type Route,
@@ -20,8 +17,14 @@ import type {
   QueueSubscription,
   SubscribeOptions,
 } from '../queue-manager.js';
-import { ChunkedFifo } from './chunked-fifo.js';
-import { PriorityFifo } from './priority-fifo.js';
+import { errorKindOf, reasonOf } from '../queue-failure.js';
+import {
+  DELIVERIES_PER_TURN,
+  PRIORITY_SET,
+  RESOLVED,
+  RouteState as SharedRouteState,
+  Subscriber,
+} from './route-delivery.js';
 import { QueueClosedError } from './queue-closed.error.js';
 
 export interface LocalQueueManagerOptions {
@@ -41,59 +44,12 @@ export interface LocalQueueManagerOptions {
 
 type Message = QueueMessage<PipelineEnvelope>;
 
+type RouteState = SharedRouteState<Message, BlockedPublish>;
+
 interface BlockedPublish {
   msg: Message;
   resolve: () => void;
   reject: (err: Error) => void;
-}
-
-class Subscriber {
-  inflight = 0;
-  active = true;
-  onStopped: (() => void) | undefined;
-
-  constructor(
-    readonly handler: QueueHandler<PipelineEnvelope>,
-    readonly concurrency: number,
-  ) {}
-}
-
-class RouteState {
-  readonly waiting: PriorityFifo<Message>;
-  /** Publishers blocked by capacity, in arrival order; each holds its message until there is room. */
-  readonly blocked = new ChunkedFifo<BlockedPublish>();
-  subscribers: Subscriber[] = [];
-  /** Round-robin start, so several subscriptions of one route share the work. */
-  cursor = 0;
-  inflight = 0;
-  drainScheduled = false;
-
-  constructor(
-    readonly route: Route,
-    starvationLimit: number | undefined,
-  ) {
-    this.waiting = new PriorityFifo<Message>(starvationLimit);
-  }
-}
-
-const PRIORITY_SET: ReadonlySet<string> = new Set(PRIORITIES);
-const ERROR_KIND_SET: ReadonlySet<string> = new Set(ERROR_KINDS);
-const RESOLVED: Promise<void> = Promise.resolve();
-
-/**
- * Drains run as microtasks, and handlers that finish without I/O (parsers) settle as microtasks too, so a pipeline
- * feeding itself could keep the microtask queue busy forever and starve timers and sockets. After this many
- * deliveries in one event-loop turn, draining continues from setImmediate instead.
- */
-const DELIVERIES_PER_TURN = 1024;
-
-function errorKindOf(err: unknown): ErrorKind {
-  const kind = typeof err === 'object' && err !== null ? (err as { kind?: unknown }).kind : undefined;
-  return typeof kind === 'string' && ERROR_KIND_SET.has(kind) ? (kind as ErrorKind) : 'Queue';
-}
-
-function reasonOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 function nonNegativeInteger(name: string, value: number): void {
@@ -150,7 +106,8 @@ export class LocalQueueManager implements QueueManager {
     this.onError =
       options.onError ??
       ((err, context) => console.error(`[mocra] local queue (${this.namespace}): ${context}:`, err));
-    for (const route of ROUTES) this.routes.set(route, new RouteState(route, options.starvationLimit));
+    for (const route of ROUTES)
+      this.routes.set(route, new SharedRouteState<Message, BlockedPublish>(route, options.starvationLimit));
   }
 
   get paused(): boolean {
