@@ -17,7 +17,7 @@ import {
   RouteState as SharedRouteState,
   Subscriber,
 } from '../local/route-delivery.js';
-import { errorKindOf, reasonOf } from '../queue-failure.js';
+import { buildDeadLetter, errorKindOf, reasonOf, requeueFromDeadLetterStore } from '../queue-failure.js';
 import { QueueClosedError } from '../local/queue-closed.error.js';
 import type {
   DeadLetterFailure,
@@ -460,25 +460,18 @@ export class DurableLocalQueueManager implements QueueManager {
   }
 
   async requeueDeadLetter(id: string): Promise<boolean> {
-    const dl = await this.dlq.get(id);
-    if (dl === undefined) return false;
     const same = this.sameDbDlq;
     if (same !== undefined) {
+      const dl = await same.get(id);
       // One batch: the message is back on its route exactly when its dead letter is gone.
-      if (!same.has(id)) return false;
+      if (dl === undefined || !same.has(id)) return false;
       const published = this.publishNow(dl.sourceRoute, dl.payload, dl.sourcePriority, { wait: false });
       await Promise.all([same.remove(id), published]);
       return true;
     }
-    // Removing first makes concurrent requeues of one id publish it once.
-    if (!(await this.dlq.remove(id))) return false;
-    try {
-      await this.publish(dl.sourceRoute, dl.payload, dl.sourcePriority, { wait: false });
-    } catch (err) {
-      await this.dlq.add(dl);
-      throw err;
-    }
-    return true;
+    return requeueFromDeadLetterStore(this.dlq, id, (found) =>
+      this.publish(found.sourceRoute, found.payload, found.sourcePriority, { wait: false }),
+    );
   }
 
   pause(): void {
@@ -779,19 +772,7 @@ export class DurableLocalQueueManager implements QueueManager {
   }
 
   private buildDeadLetter(msg: QueueMessage, failure: DeadLetterFailure): DeadLetterEnvelope {
-    return {
-      kind: 'dead_letter',
-      id: randomUUID(),
-      namespace: this.namespace,
-      sourceRoute: msg.route,
-      sourcePriority: msg.priority,
-      reason: failure.reason,
-      errorKind: failure.errorKind,
-      attempt: failure.attempt,
-      failedAtMs: this.clock(),
-      module: msg.envelope.routing.module,
-      payload: msg.envelope,
-    };
+    return buildDeadLetter(this.namespace, msg, failure, this.clock());
   }
 
   /**

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import { createQueueCodec } from '../codec/create-queue-codec.js';
 import type { QueueCodec, QueueCodecName } from '../codec/queue-codec.js';
@@ -12,7 +11,7 @@ import {
   type Route,
 } from '../envelope.js';
 import { QueueClosedError } from '../local/queue-closed.error.js';
-import { errorKindOf, reasonOf } from '../queue-failure.js';
+import { buildDeadLetter, errorKindOf, reasonOf, requeueFromDeadLetterStore } from '../queue-failure.js';
 import { PRIORITY_SET } from '../local/route-delivery.js';
 import type {
   DeadLetterFailure,
@@ -251,35 +250,16 @@ export class KafkaQueueManager implements QueueManager, KafkaSubscriptionHost {
   }
 
   async deadLetter(msg: QueueMessage, failure: DeadLetterFailure): Promise<DeadLetterEnvelope> {
-    const dl: DeadLetterEnvelope = {
-      kind: 'dead_letter',
-      id: randomUUID(),
-      namespace: this.namespace,
-      sourceRoute: msg.route,
-      sourcePriority: msg.priority,
-      reason: failure.reason,
-      errorKind: failure.errorKind,
-      attempt: failure.attempt,
-      failedAtMs: Date.now(),
-      module: msg.envelope.routing.module,
-      payload: msg.envelope,
-    };
+    const dl = buildDeadLetter(this.namespace, msg, failure, Date.now());
     await this.dlq.add(dl);
     return dl;
   }
 
-  async requeueDeadLetter(id: string): Promise<boolean> {
-    const dl = await this.dlq.get(id);
-    if (dl === undefined) return false;
-    // Tombstoned first, so concurrent requeues of one id in this process publish it once.
-    if (!(await this.dlq.remove(id))) return false;
-    try {
-      await this.publish(dl.sourceRoute, dl.payload, dl.sourcePriority, { wait: false });
-    } catch (err) {
-      await this.dlq.add(dl);
-      throw err;
-    }
-    return true;
+  requeueDeadLetter(id: string): Promise<boolean> {
+    // The store tombstones the record before the publish, so every process's index agrees.
+    return requeueFromDeadLetterStore(this.dlq, id, (dl) =>
+      this.publish(dl.sourceRoute, dl.payload, dl.sourcePriority, { wait: false }),
+    );
   }
 
   pause(): void {

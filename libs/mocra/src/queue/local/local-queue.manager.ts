@@ -17,7 +17,7 @@ import type {
   QueueSubscription,
   SubscribeOptions,
 } from '../queue-manager.js';
-import { errorKindOf, reasonOf } from '../queue-failure.js';
+import { buildDeadLetter, errorKindOf, reasonOf, requeueFromDeadLetterStore } from '../queue-failure.js';
 import {
   DELIVERIES_PER_TURN,
   PRIORITY_SET,
@@ -188,35 +188,15 @@ export class LocalQueueManager implements QueueManager {
   }
 
   async deadLetter(msg: QueueMessage, failure: DeadLetterFailure): Promise<DeadLetterEnvelope> {
-    const dl: DeadLetterEnvelope = {
-      kind: 'dead_letter',
-      id: randomUUID(),
-      namespace: this.namespace,
-      sourceRoute: msg.route,
-      sourcePriority: msg.priority,
-      reason: failure.reason,
-      errorKind: failure.errorKind,
-      attempt: failure.attempt,
-      failedAtMs: this.clock(),
-      module: msg.envelope.routing.module,
-      payload: msg.envelope,
-    };
+    const dl = buildDeadLetter(this.namespace, msg, failure, this.clock());
     await this.dlq.add(dl);
     return dl;
   }
 
-  async requeueDeadLetter(id: string): Promise<boolean> {
-    const dl = await this.dlq.get(id);
-    if (dl === undefined) return false;
-    // Removing first makes concurrent requeues of one id publish it once.
-    if (!(await this.dlq.remove(id))) return false;
-    try {
-      await this.publish(dl.sourceRoute, dl.payload, dl.sourcePriority, { wait: false });
-    } catch (err) {
-      await this.dlq.add(dl);
-      throw err;
-    }
-    return true;
+  requeueDeadLetter(id: string): Promise<boolean> {
+    return requeueFromDeadLetterStore(this.dlq, id, (dl) =>
+      this.publish(dl.sourceRoute, dl.payload, dl.sourcePriority, { wait: false }),
+    );
   }
 
   pause(): void {
