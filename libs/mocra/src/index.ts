@@ -35,6 +35,7 @@ export type {
   CrawlerNode,
   CrawlerModuleHooks,
   ModuleRunSummary,
+  RunCounters,
   GenerateResult,
   MaybePromise,
 } from './engine/crawler-node.interface.js';

@@ -20,9 +20,8 @@ export interface CrawlerModuleHooks {
   postProcess?(ctx: ModuleRunContext, summary: ModuleRunSummary): MaybePromise<void>;
 }
 
-export interface ModuleRunSummary {
-  module: string;
-  runId: string;
+/** What a run (or one module of it) did. */
+export interface RunCounters {
   pages: number;
   items: number;
   errors: number;
@@ -31,4 +30,20 @@ export interface ModuleRunSummary {
   duplicates: number;
   requests: number;
   bytes: number;
+}
+
+export const RUN_COUNTERS = [
+  'pages',
+  'items',
+  'errors',
+  'retries',
+  'deadLettered',
+  'duplicates',
+  'requests',
+  'bytes',
+] as const satisfies ReadonlyArray<keyof RunCounters>;
+
+export interface ModuleRunSummary extends RunCounters {
+  module: string;
+  runId: string;
 }

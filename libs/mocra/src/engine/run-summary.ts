@@ -1,17 +1,9 @@
-import type { ModuleRunSummary } from './crawler-node.interface.js';
+import type { ModuleRunSummary, RunCounters } from './crawler-node.interface.js';
 
 /** What a finished run did; `dispatch(...).finished` resolves to it. */
-export interface RunSummary {
+export interface RunSummary extends RunCounters {
   runId: string;
   modules: ModuleRunSummary[];
-  pages: number;
-  items: number;
-  errors: number;
-  retries: number;
-  deadLettered: number;
-  duplicates: number;
-  requests: number;
-  bytes: number;
   /** Work of a module run that arrived after a parser called finish(); acknowledged, not executed. */
   skippedAfterFinish: number;
   startedAtMs: number;

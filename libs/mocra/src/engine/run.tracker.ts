@@ -1,4 +1,4 @@
-import type { ModuleRunSummary } from './crawler-node.interface.js';
+import { RUN_COUNTERS, type ModuleRunSummary, type RunCounters } from './crawler-node.interface.js';
 import type { RunSummary } from './run-summary.js';
 
 /** Counters of one module within a run. Mutated on the hot path, so plain fields. */
@@ -24,8 +24,9 @@ export class ModuleRunState implements ModuleRunSummary {
   ) {}
 
   summary(): ModuleRunSummary {
-    const { module, runId, pages, items, errors, retries, deadLettered, duplicates, requests, bytes } = this;
-    return { module, runId, pages, items, errors, retries, deadLettered, duplicates, requests, bytes };
+    const summary: ModuleRunSummary = { module: this.module, runId: this.runId, ...emptyCounters() };
+    for (const key of RUN_COUNTERS) summary[key] = this[key];
+    return summary;
   }
 }
 
@@ -53,14 +54,7 @@ export class RunState {
     const s: RunSummary = {
       runId: this.runId,
       modules: [],
-      pages: 0,
-      items: 0,
-      errors: 0,
-      retries: 0,
-      deadLettered: 0,
-      duplicates: 0,
-      requests: 0,
-      bytes: 0,
+      ...emptyCounters(),
       skippedAfterFinish: 0,
       startedAtMs: this.startedAtMs,
       finishedAtMs: this.finishedAtMs,
@@ -68,14 +62,7 @@ export class RunState {
     };
     for (const m of this.modules.values()) {
       s.modules.push(m.summary());
-      s.pages += m.pages;
-      s.items += m.items;
-      s.errors += m.errors;
-      s.retries += m.retries;
-      s.deadLettered += m.deadLettered;
-      s.duplicates += m.duplicates;
-      s.requests += m.requests;
-      s.bytes += m.bytes;
+      for (const key of RUN_COUNTERS) s[key] += m[key];
       s.skippedAfterFinish += m.skippedAfterFinish;
     }
     return s;
@@ -178,4 +165,8 @@ export class RunTracker {
       run.resolve(summary);
     });
   }
+}
+
+function emptyCounters(): RunCounters {
+  return { pages: 0, items: 0, errors: 0, retries: 0, deadLettered: 0, duplicates: 0, requests: 0, bytes: 0 };
 }
