@@ -201,20 +201,30 @@ export class RawNode {
     this.raft.reportSnapshot(id, ok);
   }
 
-  /** For a brand-new node with empty storage: appends committed conf changes adding `peers` as voters. */
-  bootstrap(peers: NodeId[]): void {
+  /**
+   * For a brand-new node with empty storage: appends committed conf changes adding `peers` as voters. `context`
+   * gives each change its context bytes (a runtime keeps members' addresses there, so every replica that replays
+   * the log learns them); every node of the new cluster must pass the same peers and contexts.
+   */
+  bootstrap(peers: NodeId[], context?: (peer: NodeId) => Uint8Array | undefined): void {
     if (peers.length === 0) throw new RaftUsageError('bootstrap: at least one peer is required');
     if (this.raft.raftLog.lastIndex() !== 0) {
       throw new RaftUsageError(
         `bootstrap: ${this.raft.id} already has a log (last index ${this.raft.raftLog.lastIndex()})`,
       );
     }
-    const ents: Entry[] = peers.map((p, i) => ({
-      term: 1,
-      index: i + 1,
-      type: 'conf_change',
-      data: encodeConfChange({ changes: [{ type: 'add_node', nodeId: p }] }),
-    }));
+    const ents: Entry[] = peers.map((p, i) => {
+      const ctx = context?.(p);
+      return {
+        term: 1,
+        index: i + 1,
+        type: 'conf_change',
+        data: encodeConfChange({
+          changes: [{ type: 'add_node', nodeId: p }],
+          ...(ctx === undefined ? {} : { context: ctx }),
+        }),
+      };
+    });
     this.raft.bootstrapEntries(ents);
     for (const p of peers) this.raft.applyConfChange({ changes: [{ type: 'add_node', nodeId: p }] });
   }

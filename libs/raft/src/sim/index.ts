@@ -18,4 +18,4 @@ export {
 export { SimViolationError } from './sim-violation.error.js';
 export { FaultInjector, type FaultTarget } from './sim-fault-injector.js';
 export type { SimResult, SimStats } from './sim-result.js';
-export { isSimViolation, runSimulation, Simulation } from './simulation.js';
+export { isSimViolation, runSimulation, runSimulationOnDisk, Simulation } from './simulation.js';

@@ -10,7 +10,9 @@ import type {
   RaftRole,
   Ready,
   Snapshot,
+  Storage,
 } from '../core/types.js';
+import { LevelStorage } from '../storage/level-storage.js';
 import { MemoryStorage } from '../storage/memory-storage.js';
 import { SessionStateMachine } from '../session/session-state-machine.js';
 import type { CheckedNode } from './invariant-checker.js';
@@ -24,6 +26,15 @@ export type SimNodeState = 'up' | 'down' | 'decommissioned';
 export interface SimNodeConfig {
   tuning: RaftTuning;
   maxClients: number;
+  /** When set, the node runs on a LevelStorage in this directory instead of a MemoryStorage (see SimNode). */
+  disk?: { dir: string; clusterId: string };
+}
+
+/** A Ready handed to LevelStorage.persist() whose messages, applies and advance wait for the write. */
+interface ReadyInWrite {
+  raw: RawNode;
+  rd: Ready;
+  written: Promise<void>;
 }
 
 const UNSAFE_SYNC_EVERY_TICKS = 3;
@@ -34,15 +45,30 @@ const EMPTY_CONF: ConfState = {
   learnersNext: [],
   autoLeave: false,
 };
+const EMPTY_STORAGE: Storage = new MemoryStorage();
 
 /**
  * One simulated server: a RawNode over a MemoryStorage, the KV state machine behind client sessions, and the
  * driver loop that persists each Ready (snapshot, entries, hard state, then sync when the Ready says it must),
  * THEN sends its messages, then applies committed entries and advances. With `unsafeSendBeforePersist` it sends
  * first and syncs only every few ticks, the bug the invariants must catch.
+ *
+ * On disk (config.disk) the storage is a LevelStorage: a Ready's write is handed to persist() and everything that
+ * depends on it (sends, applies, advance, the next Ready) waits in settle(), which the simulation awaits after each
+ * event, before virtual time moves on. Calls arriving while a write is pending queue up and run in order after it,
+ * so the node sees the same sequence of inputs as the in-memory driver. A crash drops the handle (close) and a
+ * restart reopens the directory: the node comes back with exactly what the disk kept.
  */
 export class SimNode implements CheckedNode {
-  readonly storage = new MemoryStorage();
+  private readonly memory: MemoryStorage | undefined;
+  private disk: LevelStorage | undefined;
+  private diskOpen = false;
+  /** Opening or closing the disk storage, or a snapshot write: awaited by settle(). */
+  private diskWork: Promise<void> | undefined;
+  private readyInWrite: ReadyInWrite | undefined;
+  private readonly deferred: Array<() => void> = [];
+  /** How many times the node restarted from a directory that already held its log. */
+  reopens = 0;
   state: SimNodeState = 'down';
   role: RaftRole = 'follower';
   leader: NodeId | '' = '';
@@ -71,6 +97,17 @@ export class SimNode implements CheckedNode {
     private readonly prng: Prng,
   ) {
     this.sessions = new SessionStateMachine(this.kv, { maxClients: config.maxClients });
+    if (!config.disk) this.memory = new MemoryStorage();
+  }
+
+  /** The storage the core reads; a node on disk that never opened its directory reads as empty. */
+  get storage(): Storage {
+    return this.memory ?? this.disk ?? EMPTY_STORAGE;
+  }
+
+  /** Whether disk work or a Ready's write is pending: the simulation must await settle() before going on. */
+  get busy(): boolean {
+    return this.diskWork !== undefined || this.readyInWrite !== undefined;
   }
 
   get isUp(): boolean {
@@ -95,6 +132,29 @@ export class SimNode implements CheckedNode {
 
   /** Starts (or restarts) the process from what its storage holds, as after a reboot. */
   start(bootstrapPeers?: NodeId[]): void {
+    const disk = this.config.disk;
+    if (!disk) {
+      this.boot(bootstrapPeers);
+      return;
+    }
+    this.chainDiskWork(async () => {
+      if (!this.diskOpen) {
+        const storage = await LevelStorage.open(disk.dir, {
+          nodeId: this.id,
+          clusterId: disk.clusterId,
+          fsync: false,
+        });
+        if (this.disk) this.reopens++;
+        this.disk = storage;
+        this.diskOpen = true;
+      }
+      // removed from the cluster while its directory was opening
+      if (this.state === 'decommissioned') await this.closeDisk();
+      else this.boot(bootstrapPeers);
+    });
+  }
+
+  private boot(bootstrapPeers?: NodeId[]): void {
     const initial = this.storage.initialState();
     this.host.checker.onRestart(this.id, initial.hardState);
     const snapshot = this.storage.snapshot();
@@ -121,18 +181,87 @@ export class SimNode implements CheckedNode {
     this.processReady();
   }
 
-  /** Power loss: everything not synced is gone, and so is all volatile state. */
+  /**
+   * Power loss: everything not synced is gone, and so is all volatile state. On disk the handle is dropped; the
+   * simulation settles every write before a crash event, so the directory holds exactly the writes that resolved.
+   */
   crash(): void {
-    this.storage.crash();
+    this.memory?.crash();
     this.stopProcess('down');
+    if (this.config.disk) this.chainDiskWork(() => this.closeDisk());
   }
 
   decommission(): void {
     this.stopProcess('decommissioned');
+    if (this.config.disk) this.chainDiskWork(() => this.closeDisk());
+  }
+
+  /**
+   * Runs what waits on disk: pending opens and closes, then each Ready's continuation once its write resolved,
+   * the calls that queued up meanwhile, and the Readys they produce, until nothing is pending.
+   */
+  async settle(): Promise<void> {
+    for (;;) {
+      const work = this.diskWork;
+      if (work) {
+        await work;
+        if (this.diskWork === work) this.diskWork = undefined;
+        continue;
+      }
+      const pending = this.readyInWrite;
+      if (!pending) return;
+      await pending.written;
+      this.readyInWrite = undefined;
+      this.host.checker.onDurable(this.id, this.storage.initialState().hardState);
+      if (this.raw !== pending.raw) continue;
+      this.afterPersist(pending.raw, pending.rd);
+      // as in memory, the Readys this one leaves behind come before the calls that waited (each ends in one)
+      this.processReady();
+      while (!this.readyInWrite && this.deferred.length > 0) this.deferred.shift()!();
+    }
+  }
+
+  /** Waits for pending disk work and closes the storage (end of a run, or after a failure). */
+  async shutdownDisk(): Promise<void> {
+    this.stopProcess(this.state === 'decommissioned' ? 'decommissioned' : 'down');
+    try {
+      await this.diskWork;
+      await this.readyInWrite?.written;
+    } finally {
+      this.diskWork = undefined;
+      this.readyInWrite = undefined;
+      await this.closeDisk();
+    }
+  }
+
+  private chainDiskWork(work: () => Promise<void>): void {
+    const previous = this.diskWork ?? Promise.resolve();
+    this.diskWork = previous.then(work);
+  }
+
+  private async closeDisk(): Promise<void> {
+    if (!this.diskOpen || !this.disk) return;
+    this.diskOpen = false;
+    await this.disk.close();
+  }
+
+  /** On disk, a call arriving while a Ready's write is pending runs after it, in arrival order. */
+  private deferWhileWriting(call: () => void): boolean {
+    if (!this.readyInWrite || this.readyInWrite.raw !== this.raw) return false;
+    this.deferred.push(call);
+    return true;
+  }
+
+  /** Calls whose answer the caller needs at once; the simulation never makes them while a write is pending. */
+  private assertNotWriting(what: string): void {
+    if (this.readyInWrite) {
+      throw new Error(`sim driver: ${what} at ${this.id} while a Ready is being written (settle() first)`);
+    }
   }
 
   tick(): void {
     if (!this.raw) return;
+    if (this.deferWhileWriting(() => this.tick())) return;
     // the broken driver syncs in the background, every few ticks
     if (
       this.unsynced &&
@@ -148,12 +277,14 @@ export class SimNode implements CheckedNode {
   /** A burst of ticks without processing anything in between: the process's clock jumped forward. */
   clockJump(ticks: number): void {
     if (!this.raw) return;
+    if (this.deferWhileWriting(() => this.clockJump(ticks))) return;
     for (let i = 0; i < ticks; i++) this.raw.tick();
     this.processReady();
   }
 
   receive(message: Message): void {
     if (!this.raw) return;
+    if (this.deferWhileWriting(() => this.receive(message))) return;
     try {
       this.raw.step(message);
     } catch (error) {
@@ -164,11 +295,13 @@ export class SimNode implements CheckedNode {
   }
 
   reportSnapshot(to: NodeId, ok: boolean): void {
+    if (this.deferWhileWriting(() => this.reportSnapshot(to, ok))) return;
     this.raw?.reportSnapshot(to, ok);
     this.processReady();
   }
 
   reportUnreachable(to: NodeId): void {
+    if (this.deferWhileWriting(() => this.reportUnreachable(to))) return;
     this.raw?.reportUnreachable(to);
     this.processReady();
   }
@@ -176,6 +309,7 @@ export class SimNode implements CheckedNode {
   /** Client write: returns false when the node refused it (no leader known, transfer in progress, ...). */
   propose(client: number, sessionId: string, seq: number, data: Uint8Array): boolean {
     if (!this.raw) return false;
+    this.assertNotWriting('propose');
     const key = `${sessionId}#${seq}`;
     try {
       this.raw.propose(data);
@@ -193,6 +327,7 @@ export class SimNode implements CheckedNode {
   /** Client read through ReadIndex: answered once a ReadState arrives and the node has applied up to it. */
   read(client: number, opId: number, key: string): void {
     if (!this.raw) return;
+    if (this.deferWhileWriting(() => this.read(client, opId, key))) return;
     if (this.host.unsafeLocalReads) {
       this.host.onReadServed(this, { client, opId, key }, this.kv.get(key));
       return;
@@ -207,6 +342,7 @@ export class SimNode implements CheckedNode {
 
   proposeConfChange(changes: Parameters<RawNode['proposeConfChange']>[0]): boolean {
     if (!this.raw) return false;
+    this.assertNotWriting('proposeConfChange');
     try {
       this.raw.proposeConfChange(changes);
     } catch (error) {
@@ -218,6 +354,7 @@ export class SimNode implements CheckedNode {
   }
 
   transferLeader(to: NodeId): void {
+    if (this.deferWhileWriting(() => this.transferLeader(to))) return;
     this.raw?.transferLeader(to);
     this.processReady();
   }
@@ -225,11 +362,22 @@ export class SimNode implements CheckedNode {
   /** Takes a state machine snapshot at the applied index and compacts the log, keeping `keep` entries. */
   snapshotAndCompact(keep: number): boolean {
     if (!this.raw) return false;
+    this.assertNotWriting('snapshotAndCompact');
     const current = this.storage.snapshot().metadata.index;
     if (this.applied <= current) return false;
-    this.storage.createSnapshot(this.applied, this.conf, this.sessions.snapshot());
     const compactTo = this.applied - keep;
-    if (compactTo >= this.storage.firstIndex()) this.storage.compact(compactTo);
+    const disk = this.disk;
+    if (!this.memory && disk) {
+      const written = disk.createSnapshot(this.applied, this.conf, this.sessions.snapshot(), compactTo);
+      this.chainDiskWork(async () => {
+        await written;
+        this.host.checker.onDurable(this.id, disk.initialState().hardState);
+      });
+      return true;
+    }
+    const memory = this.memory!;
+    memory.createSnapshot(this.applied, this.conf, this.sessions.snapshot());
+    if (compactTo >= memory.firstIndex()) memory.compact(compactTo);
     this.syncStorage();
     return true;
   }
@@ -242,6 +390,10 @@ export class SimNode implements CheckedNode {
   processReady(): void {
     const raw = this.raw;
     if (!raw) return;
+    if (!this.memory) {
+      this.startReadyWrite(raw);
+      return;
+    }
     while (this.raw === raw && raw.hasReady()) {
       const rd = raw.ready();
       if (this.host.unsafeSendBeforePersist) {
@@ -253,38 +405,64 @@ export class SimNode implements CheckedNode {
         this.persist(rd, rd.mustSync || rd.snapshot !== undefined);
         this.host.send(this, rd.messages);
       }
-      if (rd.hardState) {
-        this.host.checker.onHardState(this.id, this.hardState, rd.hardState, 'in-memory');
-        this.hardState = { ...rd.hardState };
-      }
-      if (rd.softState) this.updateSoftState(rd.softState.role, rd.softState.leader);
-      if (rd.snapshot && rd.snapshot.metadata.index > 0) this.restoreSnapshot(rd.snapshot);
-      for (const entry of rd.committedEntries) this.applyEntry(raw, entry);
-      for (const state of rd.readStates) {
-        const read = this.reads.get(hex(state.requestCtx));
-        if (read) read.index = state.index;
-      }
-      raw.advance(rd);
-      this.serveReads();
+      this.applyReady(raw, rd);
     }
   }
 
-  private persist(rd: Ready, sync: boolean): void {
-    if (rd.snapshot) this.storage.applySnapshot(rd.snapshot);
-    if (rd.entries.length > 0) {
-      this.storage.append(rd.entries);
-      this.host.checker.onAppend(this.id, this.storage, rd.entries);
+  /** On disk: hands the next Ready's writes to persist(); settle() continues once they resolved. */
+  private startReadyWrite(raw: RawNode): void {
+    if (this.readyInWrite || !this.disk || !raw.hasReady()) return;
+    const rd = raw.ready();
+    const update = {
+      entries: rd.entries,
+      ...(rd.snapshot ? { snapshot: rd.snapshot } : {}),
+      ...(rd.hardState ? { hardState: rd.hardState } : {}),
+    };
+    const written = this.disk.persist(update, rd.mustSync || rd.snapshot !== undefined);
+    if (rd.entries.length > 0) this.host.checker.onAppend(this.id, this.storage, rd.entries);
+    this.readyInWrite = { raw, rd, written };
+  }
+
+  private afterPersist(raw: RawNode, rd: Ready): void {
+    this.host.send(this, rd.messages);
+    this.applyReady(raw, rd);
+  }
+
+  /** What follows a Ready's persist and send: bookkeeping, snapshot restore, applies, reads, advance. */
+  private applyReady(raw: RawNode, rd: Ready): void {
+    if (rd.hardState) {
+      this.host.checker.onHardState(this.id, this.hardState, rd.hardState, 'in-memory');
+      this.hardState = { ...rd.hardState };
     }
-    if (rd.hardState) this.storage.setHardState(rd.hardState);
+    if (rd.softState) this.updateSoftState(rd.softState.role, rd.softState.leader);
+    if (rd.snapshot && rd.snapshot.metadata.index > 0) this.restoreSnapshot(rd.snapshot);
+    for (const entry of rd.committedEntries) this.applyEntry(raw, entry);
+    for (const state of rd.readStates) {
+      const read = this.reads.get(hex(state.requestCtx));
+      if (read) read.index = state.index;
+    }
+    raw.advance(rd);
+    this.serveReads();
+  }
+
+  private persist(rd: Ready, sync: boolean): void {
+    const memory = this.memory!;
+    if (rd.snapshot) memory.applySnapshot(rd.snapshot);
+    if (rd.entries.length > 0) {
+      memory.append(rd.entries);
+      this.host.checker.onAppend(this.id, memory, rd.entries);
+    }
+    if (rd.hardState) memory.setHardState(rd.hardState);
     if (sync) this.syncStorage();
     else if (rd.snapshot || rd.entries.length > 0 || rd.hardState) this.unsynced = true;
   }
 
   private syncStorage(): void {
-    this.storage.sync();
+    const memory = this.memory!;
+    memory.sync();
     this.unsynced = false;
     this.ticksSinceSync = 0;
-    this.host.checker.onDurable(this.id, this.storage.initialState().hardState);
+    this.host.checker.onDurable(this.id, memory.initialState().hardState);
   }
 
   private updateSoftState(role: RaftRole, leader: NodeId | ''): void {
@@ -342,6 +520,7 @@ export class SimNode implements CheckedNode {
     this.inbox.length = 0;
     this.waiters.clear();
     this.reads.clear();
+    this.deferred.length = 0;
   }
 }
 

@@ -56,6 +56,11 @@ export interface SimOptions {
   /** Checks that a restarted node kept every term and vote it revealed (default true). */
   checkDurability?: boolean;
   tuning?: RaftTuning;
+  /**
+   * Runs every node on a LevelStorage in `<storageDir>/<node id>` instead of a MemoryStorage; such a run is
+   * asynchronous (Simulation.runOnDisk / runSimulationOnDisk).
+   */
+  storageDir?: string;
 }
 
 /** Virtual time units per tick: messages can arrive between two ticks. */

@@ -29,4 +29,6 @@ export interface SimStats {
   opsOk: number;
   opsUnknown: number;
   healTicks: number;
+  /** Restarts that reopened a node's LevelStorage directory (runs on disk only). */
+  storageReopens: number;
 }

@@ -1,3 +1,7 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RaftUsageError } from '../core/errors.js';
 import type { ConfChange, ConfState, Message, NodeId } from '../core/types.js';
 import { checkOperations } from '../linearizability/check-operations.js';
 import { kvModel, type KvInput, type KvOutput } from '../linearizability/kv.model.js';
@@ -80,6 +84,7 @@ export class Simulation implements SimHost, FaultTarget {
   private readonly healTicks: number;
   readonly tuning: RaftTuning;
   private readonly maxClients: number;
+  private readonly storageDir: string | undefined;
   readonly stats: SimStats = {
     messages: 0,
     dropped: 0,
@@ -91,6 +96,7 @@ export class Simulation implements SimHost, FaultTarget {
     opsOk: 0,
     opsUnknown: 0,
     healTicks: 0,
+    storageReopens: 0,
   };
   private latestConf: ConfState = {
     voters: [],
@@ -117,6 +123,10 @@ export class Simulation implements SimHost, FaultTarget {
     this.unsafeSendBeforePersist = options.unsafeSendBeforePersist ?? false;
     this.unsafeLocalReads = options.unsafeLocalReads ?? false;
     this.tracing = options.trace ?? false;
+    this.storageDir = options.storageDir;
+    if (this.storageDir !== undefined && this.unsafeSendBeforePersist) {
+      throw new RaftUsageError('Simulation: unsafeSendBeforePersist is an in-memory driver bug; not on disk');
+    }
     this.faults = options.faults ?? randomFaultMix(this.prng);
     this.initialNodes = options.nodes ?? this.prng.range(3, 7);
     this.faultTicks = options.faultTicks ?? this.prng.range(100, 200);
@@ -146,25 +156,83 @@ export class Simulation implements SimHost, FaultTarget {
    * of the core is reported the same way, with the seed and step where it happened.
    */
   run(): SimResult {
+    if (this.storageDir !== undefined) {
+      throw new RaftUsageError('Simulation.run: a run with storageDir is asynchronous, use runOnDisk()');
+    }
     try {
-      return this.runPhases();
+      const deadline = this.begin();
+      for (;;) {
+        const time = this.nextTime(deadline);
+        while (this.queue.peekTime() === time) this.handle((this.queue.pop() as { item: SimEvent }).item);
+        if (this.endStep()) break;
+      }
+      return this.conclude();
     } catch (error) {
-      const violation =
-        error instanceof SimViolationError
-          ? error
-          : new SimViolationError(
-              this.seed,
-              this.checker.step,
-              this.now,
-              'no exception from the core',
-              String(error instanceof Error ? (error.stack ?? error.message) : error),
-            );
-      violation.trace = this.traceLines;
-      throw violation;
+      throw this.asViolation(error);
     }
   }
 
-  private runPhases(): SimResult {
+  /**
+   * run() with every node on a LevelStorage in options.storageDir. After each event the simulation awaits every
+   * node's pending disk work (in node order, so a seed replays exactly) before the next event: a Ready's messages
+   * leave only once its write resolved, and virtual time never moves while a write is in flight.
+   */
+  async runOnDisk(): Promise<SimResult> {
+    if (this.storageDir === undefined) {
+      throw new RaftUsageError('Simulation.runOnDisk: options.storageDir is not set');
+    }
+    try {
+      const deadline = this.begin();
+      await this.settleNodes();
+      for (;;) {
+        const time = this.nextTime(deadline);
+        while (this.queue.peekTime() === time) {
+          this.handle((this.queue.pop() as { item: SimEvent }).item);
+          await this.settleNodes();
+        }
+        if (this.endStep()) break;
+      }
+      await this.shutdownNodes();
+      for (const node of this.nodes.values()) this.stats.storageReopens += node.reopens;
+      return this.conclude();
+    } catch (error) {
+      await this.shutdownNodes().catch(() => undefined);
+      throw this.asViolation(error);
+    }
+  }
+
+  private async settleNodes(): Promise<void> {
+    for (let again = true; again;) {
+      again = false;
+      for (const node of this.nodes.values()) {
+        if (!node.busy) continue;
+        again = true;
+        await node.settle();
+      }
+    }
+  }
+
+  private async shutdownNodes(): Promise<void> {
+    for (const node of this.nodes.values()) await node.shutdownDisk();
+  }
+
+  private asViolation(error: unknown): SimViolationError {
+    const violation =
+      error instanceof SimViolationError
+        ? error
+        : new SimViolationError(
+            this.seed,
+            this.checker.step,
+            this.now,
+            'no exception from the core',
+            String(error instanceof Error ? (error.stack ?? error.message) : error),
+          );
+    violation.trace = this.traceLines;
+    return violation;
+  }
+
+  /** Starts the initial cluster, the clients and the fault schedule; returns the deadline of the heal phase. */
+  private begin(): number {
     if (this.tracing) {
       this.trace(`seed ${this.seed} nodes ${this.initialNodes} faults ${JSON.stringify(this.faults)}`);
       this.trace(`raft tuning ${JSON.stringify(this.tuning)}`);
@@ -176,19 +244,28 @@ export class Simulation implements SimHost, FaultTarget {
       this.queue.push(this.prng.range(1, 3 * TICK_UNITS), { kind: 'client_next', client: client.index });
     this.queue.push(TICK_UNITS * this.faults.faultInterval, { kind: 'fault' });
     this.queue.push(this.faultTicks * TICK_UNITS, { kind: 'heal' });
-    const deadline = (this.faultTicks + this.healTicks) * TICK_UNITS;
+    return (this.faultTicks + this.healTicks) * TICK_UNITS;
+  }
 
-    for (;;) {
-      const time = this.queue.peekTime();
-      if (time === undefined) this.checker.fail('liveness', 'the event queue ran dry');
-      if (time > deadline) this.checker.fail('heal convergence', this.describeCluster());
-      this.now = time;
-      this.checker.time = time;
-      while (this.queue.peekTime() === time) this.handle((this.queue.pop() as { item: SimEvent }).item);
-      this.checker.step++;
-      this.checker.afterStep(this.nodes.values());
-      if (this.healing && this.healStep()) break;
-    }
+  /** Moves virtual time to the next event's time. */
+  private nextTime(deadline: number): number {
+    const time = this.queue.peekTime();
+    if (time === undefined) this.checker.fail('liveness', 'the event queue ran dry');
+    if (time > deadline) this.checker.fail('heal convergence', this.describeCluster());
+    this.now = time;
+    this.checker.time = time;
+    return time;
+  }
+
+  /** Checks the invariants after every event of one virtual time ran; returns whether the healed run is done. */
+  private endStep(): boolean {
+    this.checker.step++;
+    this.checker.afterStep(this.nodes.values());
+    return this.healing && this.healStep();
+  }
+
+  /** Checks the histories for linearizability and builds the result. */
+  private conclude(): SimResult {
     this.stats.healTicks = Math.ceil((this.now - this.healStart) / TICK_UNITS);
     if (this.tracing) this.trace(`converged ${JSON.stringify(this.stats)}`);
     const resolved = this.resolveHistory();
@@ -653,10 +730,14 @@ export class Simulation implements SimHost, FaultTarget {
   }
 
   private addNode(id: NodeId): SimNode {
+    const disk =
+      this.storageDir === undefined
+        ? undefined
+        : { dir: join(this.storageDir, id), clusterId: `sim-seed-${this.seed}` };
     const node = new SimNode(
       id,
       this,
-      { tuning: this.tuning, maxClients: this.maxClients },
+      { tuning: this.tuning, maxClients: this.maxClients, ...(disk ? { disk } : {}) },
       this.prng.fork(),
     );
     this.nodes.set(id, node);
@@ -702,6 +783,20 @@ export class Simulation implements SimHost, FaultTarget {
 /** Runs one seed; the convenience entry point for tests and scripts. */
 export function runSimulation(options: SimOptions): SimResult {
   return new Simulation(options).run();
+}
+
+/**
+ * Runs one seed with every node on a LevelStorage (fsync off) in a fresh directory under `tempRoot`, removed
+ * afterwards. `storageDir` in the options, when given, is used (and kept) instead.
+ */
+export async function runSimulationOnDisk(options: SimOptions, tempRoot = tmpdir()): Promise<SimResult> {
+  if (options.storageDir !== undefined) return new Simulation(options).runOnDisk();
+  const storageDir = await mkdtemp(join(tempRoot, `raft-sim-${options.seed}-`));
+  try {
+    return await new Simulation({ ...options, storageDir }).runOnDisk();
+  } finally {
+    await rm(storageDir, { recursive: true, force: true });
+  }
 }
 
 export function isSimViolation(error: unknown): error is SimViolationError {
