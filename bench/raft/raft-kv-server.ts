@@ -54,6 +54,7 @@ const transport = new TcpTransport({
   nodeId: options.id,
   clusterId: options.clusterId,
   listen: { host: '127.0.0.1', port: options.raftPort },
+  flushOnSend: true,
   logger,
 });
 const node = new RaftNode({

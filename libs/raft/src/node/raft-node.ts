@@ -360,9 +360,14 @@ export class RaftNode extends EventEmitter {
         if (!raw.hasReady()) return;
         const rd = raw.ready();
         this.counters.readies++;
+        // A leader's messages may leave while its own disk write is in flight (Raft thesis §10.2.1): it counts
+        // its own copy of new entries only once advance() marks them stable, so nothing commits on a copy that
+        // a crash could still take away. Everyone else persists first (votes, terms and acks must be durable).
+        const leaderFirst = (rd.softState?.role ?? this.role) === 'leader';
+        if (leaderFirst) this.opts.transport.send(rd.messages);
         await this.persist(rd);
         if (this.raw !== raw || this.stopped) return;
-        this.opts.transport.send(rd.messages);
+        if (!leaderFirst) this.opts.transport.send(rd.messages);
         this.handleReady(raw, rd);
         raw.advance(rd);
         this.serveReads();

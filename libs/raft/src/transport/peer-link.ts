@@ -94,8 +94,10 @@ export class PeerLink {
     // Once per call, not per dropped message: the core only needs to know it should probe.
     if (overflow) this.drop(overflow, 'send queue full');
     if (overflow) callHandler(this.ctx, 'onUnreachable', () => this.ctx.handlers.onUnreachable(this.peerId));
-    if (this.state === 'open') this.scheduleFlush();
-    else if (this.state === 'idle') this.connect();
+    if (this.state === 'open') {
+      if (this.ctx.flushOnSend) this.flush();
+      else this.scheduleFlush();
+    } else if (this.state === 'idle') this.connect();
   }
 
   setAddress(address: string): void {

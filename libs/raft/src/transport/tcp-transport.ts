@@ -27,6 +27,12 @@ export interface TcpTransportOptions {
   backoff?: Partial<BackoffOptions>;
   /** Connect plus handshake must finish within this, in both directions. Default 3000 ms. */
   connectTimeoutMs?: number;
+  /**
+   * Write each send() call's messages at once instead of gathering a whole event-loop turn into one frame per peer.
+   * For callers that already batch (RaftNode sends once per Ready): it saves a turn of latency on every hop.
+   * Default false.
+   */
+  flushOnSend?: boolean;
   logger?: RaftLogger;
 }
 
@@ -89,6 +95,7 @@ export class TcpTransport implements RaftTransport {
       clusterId: options.clusterId,
       maxFrameBytes,
       connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 3000),
+      flushOnSend: options.flushOnSend ?? false,
       logger: options.logger ?? NOOP_LOGGER,
       totals: { badFrames: 0, oversizedFrames: 0, rejectedHandshakes: 0, misaddressed: 0, unknownPeer: 0 },
       handlers: NOT_STARTED,

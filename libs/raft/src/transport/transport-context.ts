@@ -22,6 +22,7 @@ export interface TransportContext {
   readonly clusterId: string;
   readonly maxFrameBytes: number;
   readonly connectTimeoutMs: number;
+  readonly flushOnSend: boolean;
   readonly logger: RaftLogger;
   readonly totals: TransportTotals;
   handlers: RaftTransportHandlers;
