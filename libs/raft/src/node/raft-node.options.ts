@@ -59,6 +59,8 @@ export interface RaftNodeStatus {
   voters: NodeId[];
   learners: NodeId[];
   members: Record<NodeId, string>;
+  /** On the leader: which members answered recently (within an election timeout) and how far they replicated. */
+  followers: Record<NodeId, { match: number; recentActive: boolean }>;
 }
 
 export interface RaftNodeMetrics {

@@ -289,6 +289,11 @@ export class RaftNode extends EventEmitter {
   }
 
   status(): RaftNodeStatus {
+    const core = this.raw?.status();
+    const followers: RaftNodeStatus['followers'] = {};
+    for (const [id, pr] of Object.entries(core?.progress ?? {})) {
+      followers[id] = { match: pr.match, recentActive: pr.recentActive };
+    }
     return {
       id: this.id,
       role: this.role,
@@ -296,11 +301,12 @@ export class RaftNode extends EventEmitter {
       term: this.term,
       commit: this.commit,
       applied: this.applied,
-      lastIndex: this.raw ? this.raw.status().lastIndex : this.storage.lastIndex(),
+      lastIndex: core ? core.lastIndex : this.storage.lastIndex(),
       snapshotIndex: this.snapshotIndex,
       voters: [...this.conf.voters],
       learners: [...this.conf.learners],
       members: Object.fromEntries(this.addresses),
+      followers,
     };
   }
 

@@ -17,6 +17,7 @@ export interface SimHost {
   readonly checker: InvariantChecker;
   readonly unsafeSendBeforePersist: boolean;
   readonly unsafeLocalReads: boolean;
+  readonly leaderSendsFirst: boolean;
   readonly tracing: boolean;
   trace(line: string): void;
   send(from: SimNode, messages: Message[]): void;

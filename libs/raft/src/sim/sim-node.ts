@@ -38,6 +38,8 @@ interface ReadyInWrite {
 }
 
 const UNSAFE_SYNC_EVERY_TICKS = 3;
+/** Ticks a leader's early-sent write takes to become durable: a slow disk, so crashes often land in the window. */
+const LEADER_WRITE_TICKS = 3;
 const EMPTY_CONF: ConfState = {
   voters: [],
   learners: [],
@@ -66,6 +68,8 @@ export class SimNode implements CheckedNode {
   /** Opening or closing the disk storage, or a snapshot write: awaited by settle(). */
   private diskWork: Promise<void> | undefined;
   private readyInWrite: ReadyInWrite | undefined;
+  /** In memory with leaderSendsFirst: a leader's Ready whose messages left before its write became durable. */
+  private leaderWrite: { raw: RawNode; rd: Ready; ticks: number } | undefined;
   private readonly deferred: Array<() => void> = [];
   /** How many times the node restarted from a directory that already held its log. */
   reopens = 0;
@@ -270,8 +274,18 @@ export class SimNode implements CheckedNode {
     ) {
       this.syncStorage();
     }
+    this.completeLeaderWrite();
     this.raw.tick();
     this.processReady();
+  }
+
+  /** The leader's in-flight write reaches the disk: only now is its Ready applied and advanced. */
+  private completeLeaderWrite(): void {
+    const pending = this.leaderWrite;
+    if (!pending || ++pending.ticks < LEADER_WRITE_TICKS) return;
+    this.leaderWrite = undefined;
+    this.syncStorage();
+    if (this.raw === pending.raw) this.applyReady(pending.raw, pending.rd);
   }
 
   /** A burst of ticks without processing anything in between: the process's clock jumped forward. */
@@ -394,11 +408,20 @@ export class SimNode implements CheckedNode {
       this.startReadyWrite(raw);
       return;
     }
-    while (this.raw === raw && raw.hasReady()) {
+    while (this.raw === raw && !this.leaderWrite && raw.hasReady()) {
       const rd = raw.ready();
       if (this.host.unsafeSendBeforePersist) {
         this.host.send(this, rd.messages);
         this.persist(rd, false);
+      } else if (
+        this.host.leaderSendsFirst &&
+        (rd.softState?.role ?? this.role) === 'leader' &&
+        (rd.mustSync || rd.snapshot !== undefined)
+      ) {
+        this.host.send(this, rd.messages);
+        this.persist(rd, false);
+        this.leaderWrite = { raw, rd, ticks: 0 };
+        return;
       } else {
         // a correct driver may skip the fsync when the core says nothing needs it (commit-only changes): a crash
         // then loses those writes, which the core must tolerate
@@ -512,6 +535,7 @@ export class SimNode implements CheckedNode {
 
   private stopProcess(state: SimNodeState): void {
     this.raw = undefined;
+    this.leaderWrite = undefined;
     this.state = state;
     this.role = 'follower';
     this.leader = '';

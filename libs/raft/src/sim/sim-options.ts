@@ -51,6 +51,12 @@ export interface SimOptions {
   trace?: boolean;
   /** Deliberately broken driver: sends a Ready's messages before its writes are synced. */
   unsafeSendBeforePersist?: boolean;
+  /**
+   * The runtime's leader optimisation (RaftNode): a leader sends a Ready's messages before its own write is durable;
+   * the write becomes durable, and the Ready is applied and advanced, at the node's next tick, so a crash in between
+   * loses it. Safe because the core counts the leader's own copy only after advance.
+   */
+  leaderSendsFirst?: boolean;
   /** Deliberately broken reads: a node answers from its own state, without ReadIndex (stale reads). */
   unsafeLocalReads?: boolean;
   /** Checks that a restarted node kept every term and vote it revealed (default true). */

@@ -67,6 +67,7 @@ export class Simulation implements SimHost, FaultTarget {
   readonly checker: InvariantChecker;
   readonly unsafeSendBeforePersist: boolean;
   readonly unsafeLocalReads: boolean;
+  readonly leaderSendsFirst: boolean;
   readonly tracing: boolean;
   private readonly seed: number;
   private readonly prng: Prng;
@@ -122,6 +123,7 @@ export class Simulation implements SimHost, FaultTarget {
     this.checker = new InvariantChecker(options.seed, options.checkDurability ?? true);
     this.unsafeSendBeforePersist = options.unsafeSendBeforePersist ?? false;
     this.unsafeLocalReads = options.unsafeLocalReads ?? false;
+    this.leaderSendsFirst = options.leaderSendsFirst ?? false;
     this.tracing = options.trace ?? false;
     this.storageDir = options.storageDir;
     if (this.storageDir !== undefined && this.unsafeSendBeforePersist) {
