@@ -1,22 +1,92 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnCatalogSite } from './baseline/catalog-site.process.js';
 import { RESULT_PREFIX, type BenchResult } from './bench-result.js';
+import { evaluateTargets, type Measured, type Scenario } from './bench-targets.js';
 
 /**
- * `npm run bench`: the catalog site in its own process, then each contender in its own process (so CPU and peak
- * RSS are its own) over the same site, in the same run. Prints pages/s, CPU ms per page, peak RSS and the ratio to
- * the raw axios loop, and appends the table to bench/RESULTS.md.
+ * `npm run bench`: every contender in its own process (so CPU and peak RSS are its own) against a fresh catalog
+ * site in another process, all in the same run, so ratios between rows compare like with like. Prints one table
+ * per scenario (scale, shape, failure rate) and the issue-12 targets met or not, and appends both to
+ * bench/RESULTS.md.
+ *
+ * Env: BENCH_PRODUCTS (10000), BENCH_SHAPE (all | wide | chain), BENCH_CONCURRENCY (64), BENCH_SCALES (extra
+ * product counts run for mocra only, default "100000"; "" for none), BENCH_FAIL_EVERY (10: every 10th product
+ * answers 503 once; 0 for no failure scenario), BENCH_CONTENDERS (comma list of keys, default all),
+ * BENCH_REPEAT (rounds over the contenders; each row keeps its median run by pages/s; default 1).
+ *
+ * "× raw axios, by CPU/page" is the pages/s ratio two contenders would have if both were CPU-bound (as they are on
+ * a 2-core box where the site takes the other core): less disturbed by other processes than the wall-clock ratio.
  */
 const here = dirname(fileURLToPath(import.meta.url));
-const products = Number(process.env['BENCH_PRODUCTS'] ?? 10_000);
-const listPages = Number(process.env['BENCH_LIST_PAGES'] ?? Math.max(1, Math.round(products / 20)));
-const concurrency = Number(process.env['BENCH_CONCURRENCY'] ?? 64);
-const shape = (process.env['BENCH_SHAPE'] ?? 'wide') as 'wide' | 'chain';
 
-function runNode(script: string, args: string[], onLine?: (line: string) => void) {
+interface Contender {
+  key: string;
+  script: string;
+  args: (site: string, s: Scenario) => string[];
+}
+
+const concurrency = Number(process.env['BENCH_CONCURRENCY'] ?? 64);
+const loopArgs = (site: string, s: Scenario): string[] => [
+  site,
+  String(concurrency),
+  s.shape,
+  String(s.listPages),
+];
+const CONTENDERS: readonly Contender[] = [
+  { key: 'raw-axios', script: 'run-raw-axios.js', args: (u, s) => [...loopArgs(u, s), 'axios'] },
+  { key: 'raw-undici', script: 'run-raw-axios.js', args: (u, s) => [...loopArgs(u, s), 'undici'] },
+  { key: 'crawlee', script: 'run-crawlee.js', args: loopArgs },
+  { key: 'mocra-axios', script: 'run-mocra.js', args: (u) => [u, String(concurrency), 'axios', 'memory'] },
+  { key: 'mocra-undici', script: 'run-mocra.js', args: (u) => [u, String(concurrency), 'undici', 'memory'] },
+  {
+    key: 'mocra-axios-durable',
+    script: 'run-mocra.js',
+    args: (u) => [u, String(concurrency), 'axios', 'durable'],
+  },
+];
+
+function positiveInt(name: string, raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+const products = positiveInt('BENCH_PRODUCTS', process.env['BENCH_PRODUCTS'] ?? '10000');
+const shapeEnv = process.env['BENCH_SHAPE'] ?? 'all';
+if (!['all', 'wide', 'chain'].includes(shapeEnv)) {
+  throw new Error(`BENCH_SHAPE must be all, wide or chain, got ${JSON.stringify(shapeEnv)}`);
+}
+const shapes: Array<'wide' | 'chain'> =
+  shapeEnv === 'all' ? ['wide', 'chain'] : [shapeEnv as 'wide' | 'chain'];
+const extraScales = (process.env['BENCH_SCALES'] ?? '100000')
+  .split(',')
+  .map((s) => s.trim())
+  .filter((s) => s !== '')
+  .map((s) => positiveInt('BENCH_SCALES', s))
+  .filter((n) => n !== products);
+const failEvery = Number(process.env['BENCH_FAIL_EVERY'] ?? 10);
+if (!Number.isInteger(failEvery) || failEvery < 0) {
+  throw new Error(
+    `BENCH_FAIL_EVERY must be an integer >= 0, got ${JSON.stringify(process.env['BENCH_FAIL_EVERY'])}`,
+  );
+}
+const repeat = positiveInt('BENCH_REPEAT', process.env['BENCH_REPEAT'] ?? '1');
+const only = process.env['BENCH_CONTENDERS']?.split(',').map((s) => s.trim());
+for (const key of only ?? []) {
+  if (!CONTENDERS.some((c) => c.key === key)) {
+    throw new Error(
+      `BENCH_CONTENDERS: unknown contender ${JSON.stringify(key)} (known: ${CONTENDERS.map((c) => c.key).join(', ')})`,
+    );
+  }
+}
+const listPagesFor = (n: number): number => Math.max(1, Math.round(n / 20));
+
+function runNode(script: string, args: string[]): Promise<string[]> {
   const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let buffer = '';
   const lines: string[] = [];
@@ -24,69 +94,131 @@ function runNode(script: string, args: string[], onLine?: (line: string) => void
     buffer += chunk.toString();
     let i;
     while ((i = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, i);
+      lines.push(buffer.slice(0, i));
       buffer = buffer.slice(i + 1);
-      lines.push(line);
-      onLine?.(line);
     }
   });
-  const done = new Promise<string[]>((resolve, reject) =>
+  return new Promise<string[]>((resolve, reject) =>
     child.on('exit', (code) =>
-      code === 0 || code === null ? resolve(lines) : reject(new Error(`${script} exited ${code}`)),
+      code === 0 ? resolve(lines) : reject(new Error(`${script} ${args.join(' ')} exited with ${code}`)),
     ),
   );
-  return { child, done };
 }
 
-async function contender(script: string, args: string[]): Promise<BenchResult> {
-  const lines = await runNode(join(here, script), args).done;
-  const line = lines.find((l) => l.startsWith(RESULT_PREFIX));
-  if (!line) throw new Error(`${script} printed no result`);
-  return JSON.parse(line.slice(RESULT_PREFIX.length)) as BenchResult;
+/** One contender once, against a site of its own: a failing-once product must fail for every contender. */
+async function runOnce(c: Contender, s: Scenario): Promise<BenchResult> {
+  const site = await spawnCatalogSite({
+    products: s.products,
+    listPages: s.listPages,
+    chain: s.shape === 'chain',
+    failFirstHitEvery: s.failEvery,
+  });
+  try {
+    const lines = await runNode(join(here, c.script), c.args(site.url, s));
+    const line = lines.find((l) => l.startsWith(RESULT_PREFIX));
+    if (!line) throw new Error(`${c.script} printed no result`);
+    return JSON.parse(line.slice(RESULT_PREFIX.length)) as BenchResult;
+  } finally {
+    await site.stop();
+  }
 }
 
-const siteOptions = JSON.stringify({ products, listPages, chain: shape === 'chain' });
-let siteUrl = '';
-const site = spawn(process.execPath, [join(here, '../src/catalog-site/catalog-site.main.js')], {
-  env: { ...process.env, CATALOG_SITE_OPTIONS: siteOptions },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-await new Promise<void>((resolve, reject) => {
-  site.stdout.on('data', (chunk: Buffer) => {
-    const m = /CATALOG_SITE_READY (\S+)/.exec(chunk.toString());
-    if (m) {
-      siteUrl = m[1]!;
-      resolve();
+const pps = (r: BenchResult): number => r.pages / (r.elapsedMs / 1000);
+
+function median(runs: BenchResult[]): BenchResult {
+  const sorted = [...runs].sort((a, b) => pps(a) - pps(b));
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+const scenarios: Array<{ scenario: Scenario; keys: string[] }> = [];
+const all = CONTENDERS.map((c) => c.key);
+for (const shape of shapes) {
+  scenarios.push({
+    scenario: { products, listPages: listPagesFor(products), shape, failEvery: 0 },
+    keys: all,
+  });
+}
+for (const n of extraScales) {
+  scenarios.push({
+    scenario: { products: n, listPages: listPagesFor(n), shape: 'wide', failEvery: 0 },
+    keys: ['mocra-axios', 'mocra-undici'],
+  });
+}
+if (failEvery > 0) {
+  scenarios.push({
+    scenario: { products, listPages: listPagesFor(products), shape: 'wide', failEvery },
+    keys: ['raw-axios', 'mocra-axios', 'mocra-undici'],
+  });
+}
+
+const scenarioTitle = (s: Scenario): string =>
+  `${s.products} products, ${s.shape}${s.failEvery > 0 ? `, every ${s.failEvery}th product fails once (503)` : ''}`;
+
+const started = performance.now();
+const load0 = loadavg();
+const measured: Measured[] = [];
+const sections: string[] = [];
+for (const { scenario, keys } of scenarios) {
+  const expectedPages = scenario.products + scenario.listPages;
+  console.log(`\n${scenarioTitle(scenario)} (expect ${expectedPages} pages, ${scenario.products} items)`);
+  const chosen = CONTENDERS.filter((c) => keys.includes(c.key) && (!only || only.includes(c.key)));
+  const runs = new Map<string, BenchResult[]>(chosen.map((c) => [c.key, []]));
+  // Rounds interleave the contenders, so a burst of load from elsewhere hits all of them rather than one.
+  for (let round = 0; round < repeat; round++) {
+    for (const c of chosen) {
+      const r = await runOnce(c, scenario);
+      runs.get(c.key)!.push(r);
+      console.log(
+        `  ${r.name}: ${r.pages} pages, ${r.items} items, ${pps(r).toFixed(0)} pages/s, ` +
+          `${(r.cpuMs / r.pages).toFixed(3)} CPU ms/page, ${r.peakRssMb.toFixed(0)} MB`,
+      );
     }
-  });
-  site.on('exit', () => reject(new Error('catalog site exited before it was ready')));
-});
-
-try {
-  console.log(
-    `catalog site ${siteUrl}: ${products} products, ${listPages} list pages, shape ${shape}, concurrency ${concurrency}`,
-  );
-  const results: BenchResult[] = [];
-  const loop = [siteUrl, String(concurrency), shape, String(listPages)];
-  results.push(await contender('run-raw-axios.js', [...loop, 'axios']));
-  results.push(await contender('run-raw-axios.js', [...loop, 'undici']));
-  results.push(await contender('run-mocra.js', [siteUrl, String(concurrency), 'axios', 'memory']));
-  results.push(await contender('run-mocra.js', [siteUrl, String(concurrency), 'undici', 'memory']));
-  results.push(await contender('run-mocra.js', [siteUrl, String(concurrency), 'axios', 'durable']));
-  const base = results[0]!;
-  const basePps = base.pages / (base.elapsedMs / 1000);
-  const rows = results.map((r) => {
-    const pps = r.pages / (r.elapsedMs / 1000);
-    return `| ${r.name} | ${r.pages} | ${pps.toFixed(0)} | ${(r.cpuMs / r.pages).toFixed(3)} | ${r.peakRssMb.toFixed(0)} | ${(pps / basePps).toFixed(2)} |`;
-  });
+  }
+  const rows = chosen.map((c) => ({ key: c.key, r: median(runs.get(c.key)!) }));
+  for (const { key, r } of rows) measured.push({ key, scenario, result: r });
+  const base = rows.find((x) => x.key === 'raw-axios')?.r;
+  const ratio = (r: BenchResult, f: (x: BenchResult) => number): string =>
+    base ? (f(r) / f(base)).toFixed(2) : '–';
   const table = [
-    '| contender | pages | pages/s | CPU ms/page | peak RSS MB | ratio to raw axios |',
-    '|---|---|---|---|---|---|',
-    ...rows,
+    `### ${scenarioTitle(scenario)}`,
+    '',
+    '| contender | pages | items | pages/s | CPU ms/page | peak RSS MB | × raw axios | × raw axios, by CPU/page |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows.map(({ r }) => {
+      const complete = r.pages === expectedPages && r.items === scenario.products;
+      return (
+        `| ${r.name} | ${r.pages}${complete ? '' : ' (incomplete!)'} | ${r.items} | ${pps(r).toFixed(0)} | ` +
+        `${(r.cpuMs / r.pages).toFixed(3)} | ${r.peakRssMb.toFixed(0)} | ${ratio(r, pps)} | ` +
+        `${ratio(r, (x) => x.pages / x.cpuMs)} |`
+      );
+    }),
   ].join('\n');
-  console.log(table);
-  const header = `\n## ${new Date().toISOString().slice(0, 10)} — \`npm run bench\` (${products} products, ${shape}, concurrency ${concurrency}; ${cpus().length} cores, Node ${process.version})\n\n`;
-  appendFileSync(join(here, '../../bench/RESULTS.md'), header + table + '\n');
-} finally {
-  site.kill('SIGTERM');
+  sections.push(table);
 }
+const minutes = (performance.now() - started) / 60_000;
+const load1 = loadavg();
+const targets = evaluateTargets(measured, products);
+
+const cpu = cpus();
+const env = [
+  'BENCH_PRODUCTS',
+  'BENCH_SHAPE',
+  'BENCH_CONCURRENCY',
+  'BENCH_SCALES',
+  'BENCH_FAIL_EVERY',
+  'BENCH_CONTENDERS',
+  'BENCH_REPEAT',
+]
+  .filter((k) => process.env[k] !== undefined)
+  .map((k) => `${k}=${process.env[k]}`)
+  .join(' ');
+const header =
+  `\n## ${new Date().toISOString().slice(0, 10)} — \`${env ? `${env} ` : ''}npm run bench\`\n\n` +
+  `Machine: ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}, concurrency ` +
+  `${concurrency}, ${repeat} run(s) per row. Load average ${load0[0]!.toFixed(2)} at the start and ` +
+  `${load1[0]!.toFixed(2)} at the end; the whole run took ${minutes.toFixed(1)} min.\n`;
+const report =
+  [header, ...sections, `### Issue-12 targets\n\n${targets.map((t) => `- ${t}`).join('\n')}`].join('\n\n') +
+  '\n';
+console.log(report);
+appendFileSync(join(here, '../../bench/RESULTS.md'), report);

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
@@ -32,6 +32,7 @@ const summary = await run.finished;
 const elapsed = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
 await app.close();
+rmSync(work, { recursive: true, force: true });
 report(
   measure(`mocra (${downloader} downloader, ${queue} queue)`, summary.pages, summary.items, elapsed, cpu),
 );

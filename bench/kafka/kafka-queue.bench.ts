@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { MsgpackQueueCodec } from '../../libs/mocra/src/queue/codec/msgpack.codec.js';
 import type { RequestDispatchEnvelope } from '../../libs/mocra/src/queue/envelope.js';
 import { KafkaQueueManager, routeTopic } from '../../libs/mocra/src/queue/kafka/index.js';
+import { measureKafkaCrawl, startBenchSite, type KafkaCrawlResult } from './kafka-crawl-workers.js';
 
 type BrokerScript = typeof import('../../scripts/kafka/kafka-broker.mjs');
 
@@ -15,7 +17,12 @@ type BrokerScript = typeof import('../../scripts/kafka/kafka-broker.mjs');
  * consume while producing; msgs/s = N / (first publish → last delivery). The contenders alternate for
  * BENCH_KAFKA_ROUNDS rounds (default 2) and each one's best round is reported, which damps a busy machine's noise.
  *
+ * Then the crawl through Kafka: one ingress-only driver process and 1, then 2, download/parse/store worker processes
+ * crawl BENCH_KAFKA_PRODUCTS products of a catalog site process; pages/s = pages / (dispatch → run complete). The
+ * rows are appended to bench/RESULTS.md.
+ *
  *   BENCH_KAFKA_MESSAGES (default 20000), BENCH_KAFKA_PARTITIONS (4), BENCH_KAFKA_CONCURRENCY (64),
+ *   BENCH_KAFKA_PRODUCTS (5000; 0 skips the crawl rows), BENCH_KAFKA_WORKERS (default "1,2"),
  *   MOCRA_KAFKA_BROKERS=host:port to use a running broker instead of starting one.
  */
 const total = Number(process.env['BENCH_KAFKA_MESSAGES'] ?? 20_000);
@@ -23,6 +30,16 @@ const partitions = Number(process.env['BENCH_KAFKA_PARTITIONS'] ?? 4);
 const concurrency = Number(process.env['BENCH_KAFKA_CONCURRENCY'] ?? 64);
 const rounds = Number(process.env['BENCH_KAFKA_ROUNDS'] ?? 2);
 const warmup = Math.min(2_000, Math.max(100, Math.floor(total / 10)));
+const crawlProducts = Number(process.env['BENCH_KAFKA_PRODUCTS'] ?? 5_000);
+const crawlWorkers = (process.env['BENCH_KAFKA_WORKERS'] ?? '1,2').split(',').map((s) => Number(s.trim()));
+for (const [name, value] of [
+  ['BENCH_KAFKA_PRODUCTS', crawlProducts],
+  ...crawlWorkers.map((w) => ['BENCH_KAFKA_WORKERS', w] as const),
+] as const) {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error(`${name} must hold non-negative integers, got ${JSON.stringify(process.env[name])}`);
+  }
+}
 
 /** The repo root holds scripts/kafka; this file runs from bench/kafka (sources) or dist/bench/kafka (built). */
 async function brokerScript(): Promise<BrokerScript> {
@@ -187,9 +204,66 @@ async function main(): Promise<void> {
     console.log(
       `BENCH_KAFKA ${JSON.stringify({ total, partitions, concurrency, rounds, rawMsgsPerSec: Math.round(rawRate), mocraMsgsPerSec: Math.round(mocraRate) })}`,
     );
+    const crawls: KafkaCrawlResult[] = [];
+    if (crawlProducts > 0) {
+      const site = await startBenchSite(crawlProducts);
+      try {
+        for (const workers of crawlWorkers.filter((w) => w > 0)) {
+          const r = await measureKafkaCrawl(broker.brokers, site.url, crawlProducts, workers, concurrency);
+          crawls.push(r);
+          console.log(
+            `${`crawl, ${workers} worker process${workers === 1 ? '' : 'es'}`.padEnd(34)} ${(r.wallMs / 1000).toFixed(2).padStart(8)} s ` +
+              `${Math.round(r.pagesPerSec).toString().padStart(9)} pages/s (${r.pages} pages, ${r.items} items)`,
+          );
+        }
+      } finally {
+        await site.stop();
+      }
+      console.log(`BENCH_KAFKA_CRAWL ${JSON.stringify(crawls)}`);
+    }
+    appendResults(rawRate, mocraRate, crawls, script.KAFKA_VERSION);
   } finally {
     await broker.stop();
   }
+}
+
+/** Appends this run to bench/RESULTS.md (found above this file, as the broker script is). */
+function appendResults(
+  rawRate: number,
+  mocraRate: number,
+  crawls: KafkaCrawlResult[],
+  kafkaVersion: string,
+): void {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  let results: string | undefined;
+  for (let i = 0; i < 8 && results === undefined; i++) {
+    const candidate = join(dir, 'bench', 'RESULTS.md');
+    if (existsSync(candidate)) results = candidate;
+    dir = dirname(dir);
+  }
+  if (results === undefined) return;
+  const date = new Date().toISOString().slice(0, 10);
+  const rows = [
+    `| raw kafkajs produce+consume | ${Math.round(rawRate)} msgs/s | 1.00 |`,
+    `| KafkaQueueManager publish+handle | ${Math.round(mocraRate)} msgs/s | ${(mocraRate / rawRate).toFixed(2)} |`,
+    ...crawls.map(
+      (c) =>
+        `| crawl, ${c.workers} worker process${c.workers === 1 ? '' : 'es'} + driver (${c.products} products, ${c.pages} pages) | ${Math.round(c.pagesPerSec)} pages/s | ${crawls[0] ? (c.pagesPerSec / crawls[0].pagesPerSec).toFixed(2) : '-'} (to 1 worker) |`,
+    ),
+  ];
+  appendFileSync(
+    results,
+    [
+      '',
+      `## ${date} — \`npm run bench:kafka\` (Kafka ${kafkaVersion}, ${total} envelopes, ${partitions} partitions, ` +
+        `concurrency ${concurrency}; ${cpus().length} cores, Node ${process.version})`,
+      '',
+      '| contender | rate | ratio |',
+      '|---|---|---|',
+      ...rows,
+      '',
+    ].join('\n'),
+  );
 }
 
 main().then(

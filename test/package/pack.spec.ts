@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from '../support/ensure-built.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -22,10 +23,14 @@ describe('@mocra/core as an installed package', () => {
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   it('packs, installs into an app outside the workspace, and crawls there', () => {
-    run(npm, ['run', 'build', '-w', '@mocra/core'], repo);
-    run(npm, ['pack', '-w', '@mocra/core', '--pack-destination', work], repo);
+    // @mocra/core depends on @mocra/raft (the coordination layer): both are packed, as both would be published
+    // the one shared build (under a lock): rebuilding a dist here would pull it from under other tests' processes
+    ensureBuilt();
+    run(npm, ['pack', '-w', '@mocra/raft', '-w', '@mocra/core', '--pack-destination', work], repo);
     const tarball = readdirSync(work).find((f) => f.startsWith('mocra-core-') && f.endsWith('.tgz'));
+    const raftTarball = readdirSync(work).find((f) => f.startsWith('mocra-raft-') && f.endsWith('.tgz'));
     expect(tarball).toBeDefined();
+    expect(raftTarball).toBeDefined();
 
     const app = join(work, 'app');
     cpSync(join(repo, 'test/package/fixture-app'), app, { recursive: true });
@@ -35,7 +40,7 @@ describe('@mocra/core as an installed package', () => {
         name: 'outside-app',
         private: true,
         type: 'module',
-        dependencies: { '@mocra/core': `file:../${tarball}` },
+        dependencies: { '@mocra/core': `file:../${tarball}`, '@mocra/raft': `file:../${raftTarball}` },
         devDependencies: { '@types/node': '^20.19.0' },
       }),
     );

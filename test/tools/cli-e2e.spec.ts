@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from '../support/ensure-built.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const core = join(repo, 'libs/mocra');
@@ -61,8 +62,11 @@ describe('the mocra bin, end to end', () => {
   const stage = mkdtempSync(join(repo, '.cache', 'tools-e2e-'));
   const work = mkdtempSync(join(tmpdir(), 'mocra-new-e2e-'));
   let tarball: string;
+  let raftTarball: string;
 
   beforeAll(() => {
+    // @mocra/core compiles against @mocra/raft's built types; the shared build provides them (under a lock)
+    ensureBuilt();
     run(
       process.execPath,
       [
@@ -84,6 +88,9 @@ describe('the mocra bin, end to end', () => {
     if (existsSync(join(core, 'README.md'))) cpSync(join(core, 'README.md'), join(stage, 'README.md'));
     run(npm, ['pack', '--pack-destination', work], stage);
     tarball = readdirSync(work).find((f) => f.startsWith('mocra-core-') && f.endsWith('.tgz'))!;
+    // @mocra/core depends on @mocra/raft, which is not on the registry yet: the demo gets it as a tarball too
+    run(npm, ['pack', '-w', '@mocra/raft', '--pack-destination', work], repo);
+    raftTarball = readdirSync(work).find((f) => f.startsWith('mocra-raft-') && f.endsWith('.tgz'))!;
   }, 300_000);
 
   afterAll(() => {
@@ -100,6 +107,10 @@ describe('the mocra bin, end to end', () => {
     );
     expect(created).toContain('created demo');
     const demo = join(work, 'demo');
+    const demoPkgPath = join(demo, 'package.json');
+    const demoPkg = JSON.parse(readFileSync(demoPkgPath, 'utf8')) as { dependencies: Record<string, string> };
+    demoPkg.dependencies['@mocra/raft'] = `file:../${raftTarball}`;
+    writeFileSync(demoPkgPath, JSON.stringify(demoPkg, null, 2));
 
     run(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline'], demo);
     const tested = run(npm, ['test'], demo);

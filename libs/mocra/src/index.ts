@@ -21,6 +21,7 @@ export {
 } from './mocra.tokens.js';
 export { MocraService } from './engine/mocra.service.js';
 export type { RunHandle, RunSummary } from './engine/run-summary.js';
+export { SerialModuleBusyError } from './engine/dispatch-gate.js';
 export type { EngineStats } from './engine/engine-stats.js';
 export type { ModuleRuntimeSettings } from './engine/crawler.registry.js';
 

@@ -30,6 +30,11 @@ import {
   QUEUE_MANAGER,
 } from './mocra.tokens.js';
 import { createQueueManager } from './queue/queue-manager.factory.js';
+import { MOCRA_RAFT_STATUS } from './control/raft-status.js';
+import { RaftCacheService } from './raft/coordination/raft-cache.service.js';
+import { RaftRateLimiter } from './raft/coordination/raft-rate-limiter.js';
+import { RaftService } from './raft/raft.service.js';
+import { ClusterSyncService } from './raft/cluster-sync.service.js';
 
 const CORE_PROVIDERS: Provider[] = [
   MocraMetadataAccessor,
@@ -39,6 +44,7 @@ const CORE_PROVIDERS: Provider[] = [
   MocraService,
   MocraCronScheduler,
   MocraOrchestrator,
+  ClusterSyncService,
   ...MOCRA_METRICS_PROVIDERS,
   {
     provide: MOCRA_CONFIG,
@@ -47,14 +53,48 @@ const CORE_PROVIDERS: Provider[] = [
     inject: [MOCRA_MODULE_OPTIONS],
   },
   {
+    // Started before anything that uses it: an async factory is awaited while the module graph resolves, so the
+    // cache, limiter and control plane only ever see a member that joined its cluster. Null without [raft].
+    provide: RaftService,
+    useFactory: async (config: MocraConfig): Promise<RaftService | null> => {
+      if (!config.raft) return null;
+      const raft = new RaftService(config);
+      await raft.start();
+      return raft;
+    },
+    inject: [MOCRA_CONFIG],
+  },
+  {
+    provide: MOCRA_RAFT_STATUS,
+    useFactory: (raft: RaftService | null) => raft,
+    inject: [RaftService],
+  },
+  {
     provide: CACHE_SERVICE,
-    useFactory: (): CacheService => new LocalCacheService(),
+    useFactory: (config: MocraConfig, raft: RaftService | null): CacheService =>
+      config.cache.backend === 'raft' && raft ? new RaftCacheService(raft.client) : new LocalCacheService(),
+    inject: [MOCRA_CONFIG, RaftService],
   },
   {
     provide: DownloadCoordinator,
-    useFactory: (config: MocraConfig, downloader: Downloader, cache: CacheService) =>
-      new DownloadCoordinator({ config, downloader, cache }),
-    inject: [MOCRA_CONFIG, DOWNLOADER, CACHE_SERVICE],
+    useFactory: (
+      config: MocraConfig,
+      downloader: Downloader,
+      cache: CacheService,
+      metrics: MocraMetrics,
+      raft: RaftService | null,
+    ) =>
+      new DownloadCoordinator({
+        config,
+        downloader,
+        cache,
+        // cache.backend = "raft" makes module, group and host rates cluster-wide: slots come from the log
+        ...(config.cache.backend === 'raft' && raft
+          ? { rateLimiter: new RaftRateLimiter(raft.client, { holder: raft.nodeId }) }
+          : {}),
+        onRateLimitWait: (module, ms) => metrics.rateLimitWait(module, ms),
+      }),
+    inject: [MOCRA_CONFIG, DOWNLOADER, CACHE_SERVICE, MocraMetrics, RaftService],
   },
   {
     provide: QUEUE_MANAGER,
@@ -65,6 +105,9 @@ const CORE_PROVIDERS: Provider[] = [
 
 const EXPORTS = [
   MocraService,
+  RaftService,
+  MOCRA_RAFT_STATUS,
+  ClusterSyncService,
   MocraMetrics,
   CrawlerRegistry,
   MOCRA_CONFIG,

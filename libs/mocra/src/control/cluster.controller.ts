@@ -7,6 +7,7 @@ import { MOCRA_CONFIG } from '../mocra.tokens.js';
 import { ApiKeyGuard } from './api-key.guard.js';
 import { MOCRA_VERSION } from './mocra-version.js';
 import { MOCRA_RAFT_STATUS, type RaftStatusSource } from './raft-status.js';
+import { ClusterSyncService } from '../raft/cluster-sync.service.js';
 
 export interface ClusterNodeView {
   id: string;
@@ -17,6 +18,9 @@ export interface ClusterNodeView {
   uptimeMs: number;
   version: string;
   self: boolean;
+  /** With [raft]: the member's Raft address and whether its heartbeats arrive. */
+  raftAddr?: string;
+  alive?: boolean;
 }
 
 export interface ClusterLeaderView {
@@ -37,10 +41,27 @@ export class ClusterController {
     @Inject(MOCRA_CONFIG) private readonly config: MocraConfig,
     private readonly adapterHost: HttpAdapterHost,
     @Optional() @Inject(MOCRA_RAFT_STATUS) private readonly raft?: RaftStatusSource,
+    @Optional() private readonly cluster?: ClusterSyncService,
   ) {}
 
   @Get('nodes')
   nodes(): ClusterNodeView[] {
+    if (this.cluster?.enabled) {
+      // every mocra process of the cluster, from the replicated node registry
+      const own = this.config.crawler.node_id;
+      return this.cluster.nodes().map((n) => ({
+        id: n.nodeId,
+        hostname: n.meta?.hostname ?? '',
+        apiHost: null,
+        apiPort: null,
+        startedAtMs: n.meta?.startedAtMs ?? 0,
+        uptimeMs: n.meta ? Math.max(0, Date.now() - n.meta.startedAtMs) : 0,
+        version: n.meta?.version || MOCRA_VERSION,
+        self: n.nodeId === own,
+        raftAddr: n.address,
+        alive: n.alive,
+      }));
+    }
     const address = this.listeningAddress();
     return [
       {

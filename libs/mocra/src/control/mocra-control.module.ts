@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { ApiKeyGuard } from './api-key.guard.js';
@@ -12,6 +13,7 @@ import { RaftHealthIndicator } from './health/raft.health-indicator.js';
 import { ModuleConfigController } from './module-config.controller.js';
 import { OpenApiController } from './openapi.controller.js';
 import { PauseController } from './pause.controller.js';
+import { RaftUnavailableFilter } from './raft-unavailable.filter.js';
 import { TasksController } from './tasks.controller.js';
 
 /**
@@ -34,6 +36,12 @@ import { TasksController } from './tasks.controller.js';
     PauseController,
     OpenApiController,
   ],
-  providers: [ApiKeyGuard, QueueHealthIndicator, CacheHealthIndicator, RaftHealthIndicator],
+  providers: [
+    ApiKeyGuard,
+    QueueHealthIndicator,
+    CacheHealthIndicator,
+    RaftHealthIndicator,
+    { provide: APP_FILTER, useClass: RaftUnavailableFilter },
+  ],
 })
 export class MocraControlModule {}

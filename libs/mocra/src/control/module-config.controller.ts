@@ -16,6 +16,7 @@ import {
 } from '../engine/crawler.registry.js';
 import { validateCronExpression } from '../engine/cron-expression.js';
 import { MocraService } from '../engine/mocra.service.js';
+import { ClusterSyncService } from '../raft/cluster-sync.service.js';
 import { ApiKeyGuard } from './api-key.guard.js';
 import { ControlValidationPipe } from './control-validation.pipe.js';
 import { UpdateModuleDto } from './update-module.dto.js';
@@ -55,6 +56,7 @@ export class ModuleConfigController {
   constructor(
     private readonly registry: CrawlerRegistry,
     private readonly mocra: MocraService,
+    private readonly cluster: ClusterSyncService,
   ) {}
 
   @Get()
@@ -68,7 +70,7 @@ export class ModuleConfigController {
   }
 
   @Patch(':name')
-  update(@Param('name') name: string, @Body() body: UpdateModuleDto): ModuleView {
+  async update(@Param('name') name: string, @Body() body: UpdateModuleDto): Promise<ModuleView> {
     this.find(name);
     const patch: Partial<ModuleRuntimeSettings> = {};
     if (body.enabled !== undefined) patch.enabled = body.enabled;
@@ -86,7 +88,9 @@ export class ModuleConfigController {
         'request body sets no field: give enabled, rate_limit, concurrency, priority or cron',
       );
     }
-    this.mocra.updateModule(name, patch);
+    // with [raft] the change goes through the log and every member applies it
+    if (this.cluster.enabled) await this.cluster.updateModule(name, patch);
+    else this.mocra.updateModule(name, patch);
     return view(this.find(name));
   }
 

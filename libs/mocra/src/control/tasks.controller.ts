@@ -9,6 +9,7 @@ import {
   UseGuards,
   UsePipes,
 } from '@nestjs/common';
+import { SerialModuleBusyError } from '../engine/dispatch-gate.js';
 import { MocraService } from '../engine/mocra.service.js';
 import { ApiKeyGuard } from './api-key.guard.js';
 import { ControlValidationPipe } from './control-validation.pipe.js';
@@ -47,7 +48,11 @@ export class TasksController {
       priority: body.priority,
       runId: body.runId,
     };
-    const handle = await this.mocra.dispatch(event);
+    const handle = await this.mocra.dispatch(event).catch((error: unknown) => {
+      // a serial module running elsewhere in the cluster is a state conflict, not a server fault
+      if (error instanceof SerialModuleBusyError) throw new ConflictException(error.message);
+      throw error;
+    });
     // The run's outcome is read from /debug/status; nobody awaits `finished` here.
     void handle.finished.catch(() => undefined);
     return { runId: handle.runId, modules: handle.modules };

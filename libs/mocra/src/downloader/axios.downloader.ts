@@ -2,8 +2,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import axios, { type AxiosInstance, type AxiosProxyConfig, type AxiosResponse } from 'axios';
-import type { RequestData, ResponseData } from '../request/request-data.js';
-import type { DownloadError } from './download.error.js';
+import type { HttpMethod, RequestData, ResponseData } from '../request/request-data.js';
+import { DownloadError } from './download.error.js';
 import type { DownloadOptions, Downloader } from './downloader.interface.js';
 import {
   aborted,
@@ -19,6 +19,7 @@ import {
   DownloadDeadline,
   sleepBeforeSend,
 } from './request-encoding.js';
+import { REDIRECT_STATUSES, redirectHop } from './redirect-hop.js';
 
 export interface AxiosDownloaderOptions {
   /** Most open sockets per origin (and idle sockets kept for reuse). */
@@ -54,6 +55,7 @@ export class AxiosDownloader implements Downloader {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
   private readonly userAgent: string | undefined;
+  private readonly maxRedirects: number;
   private closed = false;
 
   constructor(options: AxiosDownloaderOptions) {
@@ -65,13 +67,16 @@ export class AxiosDownloader implements Downloader {
     this.httpAgent = new http.Agent(agentOptions);
     this.httpsAgent = new https.Agent(agentOptions);
     this.userAgent = options.userAgent;
+    this.maxRedirects = options.maxRedirects ?? 10;
     this.http = axios.create({
       httpAgent: this.httpAgent,
       httpsAgent: this.httpsAgent,
       validateStatus: () => true,
       responseType: 'arraybuffer',
       decompress: true,
-      maxRedirects: options.maxRedirects ?? 10,
+      // Redirects are followed in download(), as the undici downloader does: axios would otherwise wrap every
+      // request, redirected or not, in follow-redirects' stream proxy, a large share of its per-request CPU.
+      maxRedirects: 0,
       // Bodies are serialised here (see requestBody) and returned as bytes; axios must not transform them.
       transformRequest: [],
       transformResponse: [],
@@ -83,36 +88,51 @@ export class AxiosDownloader implements Downloader {
 
   async download(req: RequestData, opts: DownloadOptions): Promise<ResponseData> {
     if (this.closed) throw failure('invalid_request', req, 'the downloader is closed');
-    const target = targetUrl(req);
+    let target = targetUrl(req);
     const proxy = req.proxy === undefined ? false : proxyConfig(proxyUrl(req));
     const headers = requestHeaders(req, this.userAgent);
-    const data = requestBody(req, headers);
+    let data = requestBody(req, headers);
     const signal = opts.signal;
     await sleepBeforeSend(req, signal);
     const timeoutMs = req.timeoutMs ?? opts.timeoutMs;
     const deadline = new DownloadDeadline(timeoutMs, signal);
     const max = opts.maxResponseSize;
     const started = performance.now();
+    let method: HttpMethod = req.method;
     try {
-      const res: AxiosResponse<Buffer> = await this.http.request<Buffer>({
-        url: target,
-        method: req.method,
-        headers,
-        data,
-        proxy,
-        signal: deadline.signal,
-        maxContentLength: hasLimit(max) ? max : -1,
-      });
-      return {
-        id: req.id,
-        status: res.status,
-        url: finalUrl(res) ?? target,
-        headers: flattenHeaders(res.headers),
-        body: res.data ?? Buffer.alloc(0),
-        request: req,
-        elapsedMs: performance.now() - started,
-      };
+      for (let hop = 0; ; hop++) {
+        const res: AxiosResponse<Buffer> = await this.http.request<Buffer>({
+          url: target,
+          method,
+          headers,
+          data,
+          proxy,
+          signal: deadline.signal,
+          maxContentLength: hasLimit(max) ? max : -1,
+        });
+        const location: unknown = res.headers['location'];
+        if (this.maxRedirects > 0 && REDIRECT_STATUSES.has(res.status) && typeof location === 'string') {
+          if (hop >= this.maxRedirects) {
+            throw failure('network', req, `too many redirects (more than ${this.maxRedirects})`);
+          }
+          const next = redirectHop(req, res.status, location, target, method, headers);
+          target = next.url;
+          method = next.method;
+          if (next.dropBody) data = undefined;
+          continue;
+        }
+        return {
+          id: req.id,
+          status: res.status,
+          url: target,
+          headers: flattenHeaders(res.headers),
+          body: res.data ?? Buffer.alloc(0),
+          request: req,
+          elapsedMs: performance.now() - started,
+        };
+      }
     } catch (err) {
+      if (err instanceof DownloadError) throw err;
       if (deadline.timedOut) throw failure('timeout', req, `timed out after ${timeoutMs} ms`, err);
       if (signal?.aborted) throw aborted(req, err);
       throw classify(err, req, max);
@@ -138,13 +158,6 @@ function proxyConfig(u: URL): AxiosProxyConfig {
     config.auth = { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
   }
   return config;
-}
-
-function finalUrl(res: AxiosResponse): string | undefined {
-  // follow-redirects stamps the last hop's URL on the native response.
-  const request = res.request as { res?: { responseUrl?: unknown } } | undefined;
-  const url = request?.res?.responseUrl;
-  return typeof url === 'string' ? url : undefined;
 }
 
 function classify(err: unknown, req: RequestData, maxResponseSize: number): DownloadError {

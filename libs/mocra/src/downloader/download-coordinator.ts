@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CacheService } from '../cache/cache.service.js';
 import { Semaphore } from '../common/semaphore.js';
@@ -8,7 +9,7 @@ import type { Downloader } from './downloader.interface.js';
 import { HostPoliteness, type HostPolitenessOptions } from './host-politeness.js';
 import { ProxyPools } from './proxy-pools.js';
 import type { ProxyLease, ProxyPool } from './proxy-pool.js';
-import { LocalRateLimiter, type RateLimit, type RateLimiter } from './rate-limiter.js';
+import { LocalRateLimiter, type RateLimit, type RateLimiter, type SentSignal } from './rate-limiter.js';
 import { failure } from './request-encoding.js';
 import { ResponseCache } from './response-cache.js';
 import { RobotsRules, type RobotsFetcher } from './robots-rules.js';
@@ -50,6 +51,15 @@ export interface DownloadCoordinatorOptions {
   userAgent?: string;
   /** Proxies tried for one request when the previous one failed as a proxy. Default 3. */
   proxyAttempts?: number;
+  /** Told of every download that had to wait for a rate limit (host, group or module), with the wait in ms. */
+  onRateLimitWait?: (module: string, waitedMs: number) => void;
+}
+
+/** What passing the gates holds: the concurrency slots, and the rate slots until the request leaves. */
+interface PassedGates {
+  release(): void;
+  /** Undefined when no rate limit applies. */
+  sent: SentSignal | undefined;
 }
 
 const ROBOTS_TIMEOUT_MS = 10_000;
@@ -64,7 +74,7 @@ const PROXY_FAILURE_STATUSES: ReadonlySet<number> = new Set([407]);
  * (module, runId). The engine calls `download` for every request and `endRun` when a module run ends.
  *
  * Gate order for a request: cache hit? -> sleepMs -> robots.txt -> wait out a host block -> module and host
- * concurrency -> host, group and module rate (taken together at the send instant) -> proxy -> send.
+ * concurrency -> host, group and module rate (taken together, held until the request is written) -> proxy -> send.
  * A proxy failure (connect/reset/timeout/407 through a pool proxy) is retried on another proxy of the pool.
  */
 export class DownloadCoordinator {
@@ -82,6 +92,7 @@ export class DownloadCoordinator {
   private readonly hostSlots = new Map<string, Semaphore>();
   private readonly userAgent: string;
   private readonly proxyAttempts: number;
+  private readonly onRateLimitWait: ((module: string, waitedMs: number) => void) | undefined;
   private closed = false;
 
   constructor(opts: DownloadCoordinatorOptions) {
@@ -96,6 +107,7 @@ export class DownloadCoordinator {
     this.responses = new ResponseCache(this.cache);
     this.userAgent = opts.userAgent ?? 'mocra';
     this.proxyAttempts = Math.max(1, opts.proxyAttempts ?? 3);
+    this.onRateLimitWait = opts.onRateLimitWait;
   }
 
   async download(
@@ -139,9 +151,9 @@ export class DownloadCoordinator {
     const baseRate = slowest(hostRate, groupRate, policy.rateLimit);
 
     const pool = this.poolFor(req, policy);
-    const release = await this.passGates(req, host, hostRate, hostConcurrency, groupRate, policy, signal);
+    const gates = await this.passGates(req, host, hostRate, hostConcurrency, groupRate, policy, signal);
     try {
-      const res = await this.send(req, policy, pool, host, signal);
+      const res = await this.send(req, policy, pool, host, signal, gates.sent);
       this.politeness.onResponse(host, res.status, res.headers, baseRate);
       const sessionOn = req.enableSession ?? policy.enableSession;
       if (sessionOn) this.sessions.store(module, req.runId, res.url, res.headers['set-cookie']);
@@ -151,7 +163,9 @@ export class DownloadCoordinator {
       }
       return res;
     } finally {
-      release();
+      // Failed before leaving (proxy lease, connect error): the rate slots must not stay taken.
+      gates.sent?.();
+      gates.release();
     }
   }
 
@@ -167,7 +181,10 @@ export class DownloadCoordinator {
     return Promise.resolve();
   }
 
-  /** Waits for a host block, the concurrency caps and the rate limits; returns the release of the caps. */
+  /**
+   * Waits for a host block, the concurrency caps and the rate limits. The rate slots stay taken until the request
+   * is written (see RateLimiter.acquireUntilSent), so sends are spaced where they leave, not where they were let go.
+   */
   private async passGates(
     req: RequestData,
     host: string,
@@ -176,7 +193,7 @@ export class DownloadCoordinator {
     groupRate: number,
     policy: ModuleDownloadPolicy,
     signal: AbortSignal | undefined,
-  ): Promise<() => void> {
+  ): Promise<PassedGates> {
     for (;;) {
       // Waiting out a block holds no slot, so the module's other hosts keep flowing meanwhile.
       await this.hostUnblocked(req, host, signal);
@@ -195,15 +212,25 @@ export class DownloadCoordinator {
         limits.push({ key: `group:${policy.rateLimitGroup}`, ratePerSec: groupRate });
       }
       limits.push({ key: `module:${policy.module}`, ratePerSec: policy.rateLimit });
-      try {
-        const wait = this.limiter.acquireAll(limits);
-        if (wait) await wait;
-      } catch (err) {
-        release();
-        throw err;
+      let sent: SentSignal | undefined;
+      if (limits.some((l) => l.ratePerSec > 0)) {
+        try {
+          const granted = this.limiter.acquireUntilSent(limits);
+          if (typeof granted === 'function') {
+            sent = granted;
+          } else {
+            const waitStart = performance.now();
+            sent = await granted;
+            this.onRateLimitWait?.(policy.module, performance.now() - waitStart);
+          }
+        } catch (err) {
+          release();
+          throw err;
+        }
       }
       // A 429 that arrived while this request waited for its slot blocks it too.
-      if (this.politeness.blockedUntil(host) <= this.clock()) return release;
+      if (this.politeness.blockedUntil(host) <= this.clock()) return { release, sent };
+      sent?.();
       release();
     }
   }
@@ -225,7 +252,10 @@ export class DownloadCoordinator {
     pool: ProxyPool | undefined,
     host: string,
     signal: AbortSignal | undefined,
+    sent: SentSignal | undefined,
   ): Promise<ResponseData> {
+    // A downloader that reports the write instant holds the rate slots until then; otherwise calling it is the send.
+    const onSent = this.downloader.reportsSent === true ? sent : undefined;
     const sessionOn = req.enableSession ?? policy.enableSession;
     const cookies = sessionOn
       ? { ...this.sessions.cookiesFor(policy.module, req.runId, req.url), ...req.cookies }
@@ -239,13 +269,20 @@ export class DownloadCoordinator {
           throw failure('proxy_unavailable', req, `proxy pool "${pool.name}" has no usable proxy`);
         }
       }
-      const data: RequestData = { ...req, cookies, sleepMs: undefined, proxy: lease?.url ?? req.proxy };
+      // The request goes out as it came unless a session, a pool proxy or an already-served sleep changes it: the
+      // copy (and the copy of the response that undoes it) would otherwise be made for every request.
+      const data: RequestData =
+        cookies === req.cookies && lease === undefined && req.sleepMs === undefined
+          ? req
+          : { ...req, cookies, sleepMs: undefined, proxy: lease?.url ?? req.proxy };
       let res: ResponseData;
       try {
+        if (onSent === undefined) sent?.();
         res = await this.downloader.download(data, {
           timeoutMs: policy.timeoutMs,
           maxResponseSize: policy.maxResponseSize,
           ...(signal ? { signal } : {}),
+          ...(onSent ? { onSent } : {}),
         });
       } catch (err) {
         const connectionFailure =

@@ -10,6 +10,11 @@ export interface DownloadOptions {
   maxResponseSize: number;
   /** Aborts the download (e.g. on shutdown); the promise then rejects with a DownloadError of kind 'aborted'. */
   signal?: AbortSignal;
+  /**
+   * Called once, synchronously, as the request is written to its connection (after any connect), by a downloader
+   * whose `reportsSent` is true. The rate limiter spaces sends from this instant.
+   */
+  onSent?: () => void;
 }
 
 /**
@@ -18,6 +23,11 @@ export interface DownloadOptions {
  */
 export interface Downloader {
   readonly name: string;
+  /**
+   * True when `download` calls `opts.onSent` as the request goes out. Otherwise the coordinator takes the call of
+   * `download` as the send instant, which a new connection or a stalled process can precede by milliseconds.
+   */
+  readonly reportsSent?: boolean;
   download(req: RequestData, opts: DownloadOptions): Promise<ResponseData>;
   close(): Promise<void>;
 }

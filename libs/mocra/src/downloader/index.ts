@@ -13,6 +13,7 @@ export {
   type LocalRateLimiterOptions,
   type RateLimit,
   type RateLimiter,
+  type SentSignal,
 } from './rate-limiter.js';
 export {
   DEFAULT_HOST_POLITENESS,

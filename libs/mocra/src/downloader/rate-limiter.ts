@@ -7,6 +7,9 @@ export interface RateLimit {
   ratePerSec: number;
 }
 
+/** Reports that the request a slot was granted for has left (or failed before leaving). Call it once. */
+export type SentSignal = () => void;
+
 /**
  * Keyed download rate limiter. The local implementation serves one process; the Raft-backed one (later) shares
  * the same keys across the cluster. A result of `undefined` means "go now" (no promise allocated).
@@ -19,20 +22,37 @@ export interface RateLimiter {
    * key sees two sends closer than its interval.
    */
   acquireAll(limits: readonly RateLimit[]): Promise<void> | undefined;
+  /**
+   * Like acquireAll, for a caller that can tell when its request really leaves: the slots stay taken until the
+   * returned signal is called, and the next send on each key is spaced from that call, not from the grant. So a
+   * connect or a descheduled process between the grant and the socket write cannot put two sends closer than the
+   * interval, and a later request cannot overtake one still waiting for its connection. A plain function (not a
+   * promise) means the slots were free: no wait.
+   */
+  acquireUntilSent(limits: readonly RateLimit[]): Promise<SentSignal> | SentSignal;
 }
 
 export interface LocalRateLimiterOptions {
   /** Monotonic ms clock; default performance.now (sub-ms, unaffected by wall-clock steps). */
   clock?: () => number;
   /**
-   * Share of the interval two sends on a key may be closer than the nominal schedule after a late timer, so a
-   * late send can be caught up. 0.04 keeps every gap >= 96% of the interval. Default 0.04.
+   * Share of the interval a send may come sooner than one interval after the previous actual send, so late
+   * timers are caught up on the nominal schedule and the long-run rate stays at the limit. Default 0.02: sends on
+   * a key are never closer than 98% of the interval (19.6 ms at 50 req/s), a margin that leaves the network and
+   * the receiving server 3% of the interval before a site measures a gap under 95% of it.
    */
   catchUp?: number;
+  /**
+   * Longest time slots granted by acquireUntilSent stay taken without the sent signal, so a connect that hangs
+   * does not stall every other request on the key (a module's other hosts). Default 1000 ms.
+   */
+  maxHoldMs?: number;
 }
 
 /** Longest final stretch of a wait spent yielding (setImmediate) instead of on a timer. */
 const SPIN_MS = 4;
+
+const NOTHING_HELD: SentSignal = () => undefined;
 
 /**
  * One key: a FIFO of waiters and a single holder. The next send is due at the later of the nominal schedule
@@ -67,10 +87,15 @@ class Gate {
     return Math.max(this.nominalDue, this.floorAt(intervalMs, catchUp));
   }
 
-  commit(sentAt: number, due: number, intervalMs: number): void {
+  /** Takes the slot due at `due` for a send at `sentAt`; the gate stays held until `leave`. */
+  take(sentAt: number, due: number, intervalMs: number): void {
     this.nominalDue = due + intervalMs;
     this.lastSent = sentAt;
-    this.leave();
+  }
+
+  /** The send really left at `sentAt` (later than its grant): later sends are spaced from here. */
+  sentAt(sentAt: number): void {
+    if (sentAt > this.lastSent) this.lastSent = sentAt;
   }
 
   leave(): void {
@@ -88,6 +113,12 @@ class Gate {
   }
 }
 
+interface HeldGate {
+  gate: Gate;
+  due: number;
+  interval: number;
+}
+
 /**
  * In-process RateLimiter: no busy waiting (a waiter sleeps once it heads its key's queue, one timer per key),
  * state per key is two numbers. Keys idle for a minute are dropped.
@@ -96,11 +127,13 @@ export class LocalRateLimiter implements RateLimiter {
   private readonly gates = new Map<string, Gate>();
   private readonly clock: () => number;
   private readonly catchUp: number;
+  private readonly maxHoldMs: number;
   private acquisitions = 0;
 
   constructor(options: LocalRateLimiterOptions = {}) {
     this.clock = options.clock ?? (() => performance.now());
-    this.catchUp = Math.min(Math.max(options.catchUp ?? 0.04, 0), 0.5);
+    this.catchUp = Math.min(Math.max(options.catchUp ?? 0.02, 0), 0.5);
+    this.maxHoldMs = Math.max(0, options.maxHoldMs ?? 1_000);
   }
 
   acquire(key: string, ratePerSec: number): Promise<void> | undefined {
@@ -108,29 +141,53 @@ export class LocalRateLimiter implements RateLimiter {
   }
 
   acquireAll(limits: readonly RateLimit[]): Promise<void> | undefined {
+    const active = this.active(limits);
+    if (active === undefined) return undefined;
+    const now = this.takeFreeNow(active);
+    if (now !== undefined) {
+      for (const l of active) this.gate(l.key).leave();
+      return undefined;
+    }
+    return this.acquireSlow(active).then((held) => {
+      for (const h of held) h.gate.leave();
+    });
+  }
+
+  acquireUntilSent(limits: readonly RateLimit[]): Promise<SentSignal> | SentSignal {
+    const active = this.active(limits);
+    if (active === undefined) return NOTHING_HELD;
+    if (this.takeFreeNow(active) !== undefined) {
+      return this.holdUntilSent(active.map((l) => this.gate(l.key)));
+    }
+    return this.acquireSlow(active).then((held) => this.holdUntilSent(held.map((h) => h.gate)));
+  }
+
+  private active(limits: readonly RateLimit[]): RateLimit[] | undefined {
     const active = limits.filter((l) => l.ratePerSec > 0 && Number.isFinite(l.ratePerSec));
     if (active.length === 0) return undefined;
     if (++this.acquisitions % 4096 === 0) this.prune();
-    // Fast path: one key, free, due now.
-    if (active.length === 1) {
-      const only = active[0]!;
-      const gate = this.gate(only.key);
-      const interval = 1000 / only.ratePerSec;
-      if (gate.idle) {
-        const now = this.clock();
-        const due = gate.dueAt(interval, this.catchUp);
-        if (due <= now) {
-          gate.held = true;
-          gate.commit(now, Math.max(due, now - interval), interval);
-          return undefined;
-        }
-      }
-    }
-    return this.acquireSlow(active);
+    return active;
   }
 
-  private async acquireSlow(limits: readonly RateLimit[]): Promise<void> {
-    const held: Array<{ gate: Gate; due: number; interval: number }> = [];
+  /** Takes every key at once when all are free and due (the common case: no promise); returns the instant. */
+  private takeFreeNow(limits: readonly RateLimit[]): number | undefined {
+    const now = this.clock();
+    for (const l of limits) {
+      const gate = this.gate(l.key);
+      if (!gate.idle || gate.dueAt(1000 / l.ratePerSec, this.catchUp) > now) return undefined;
+    }
+    for (const l of limits) {
+      const gate = this.gate(l.key);
+      const interval = 1000 / l.ratePerSec;
+      gate.held = true;
+      gate.take(now, Math.max(gate.dueAt(interval, this.catchUp), now - interval), interval);
+    }
+    return now;
+  }
+
+  /** Waits for every gate in turn and takes them all at one instant; the gates are returned still held. */
+  private async acquireSlow(limits: readonly RateLimit[]): Promise<HeldGate[]> {
+    const held: HeldGate[] = [];
     try {
       // Gates are taken in the caller's order (most specific first, e.g. host then module) and held until the
       // send, so a request waiting on its host does not hold the module's slot.
@@ -146,11 +203,29 @@ export class LocalRateLimiter implements RateLimiter {
       }
       // Sleeping on a later gate may have let an earlier gate's due time pass; all are now past due.
       const now = this.clock();
-      for (const h of held) h.gate.commit(now, Math.max(h.due, now - h.interval), h.interval);
-      held.length = 0;
-    } finally {
+      for (const h of held) h.gate.take(now, Math.max(h.due, now - h.interval), h.interval);
+      return held;
+    } catch (err) {
       for (const h of held) h.gate.leave();
+      throw err;
     }
+  }
+
+  private holdUntilSent(gates: readonly Gate[]): SentSignal {
+    let done = false;
+    const release = (): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      const at = this.clock();
+      for (const gate of gates) {
+        gate.sentAt(at);
+        gate.leave();
+      }
+    };
+    const timer = setTimeout(release, this.maxHoldMs);
+    timer.unref();
+    return release;
   }
 
   /**

@@ -162,31 +162,38 @@ export async function sleepBeforeSend(req: RequestData, signal: AbortSignal | un
  * `dispose()` must run when the request settles.
  */
 export class DownloadDeadline {
-  private readonly controller = new AbortController();
+  // Only a timed download needs a controller of its own; otherwise the caller's signal (if any) is passed on as is,
+  // so the common case (no deadline, no caller signal) allocates no controller, listener or timer per request.
+  private readonly controller: AbortController | undefined;
   private readonly timer: NodeJS.Timeout | undefined;
-  private readonly onAbort = (): void => this.controller.abort();
+  private readonly onAbort = (): void => this.controller?.abort();
   timedOut = false;
 
   constructor(
     readonly timeoutMs: number,
     private readonly callerSignal: AbortSignal | undefined,
   ) {
-    this.timer =
-      timeoutMs > 0 && Number.isFinite(timeoutMs)
-        ? setTimeout(() => {
-            this.timedOut = true;
-            this.controller.abort();
-          }, timeoutMs)
-        : undefined;
+    if (!(timeoutMs > 0 && Number.isFinite(timeoutMs))) {
+      this.controller = undefined;
+      this.timer = undefined;
+      return;
+    }
+    const controller = new AbortController();
+    this.controller = controller;
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      controller.abort();
+    }, timeoutMs);
     callerSignal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
-  get signal(): AbortSignal {
-    return this.controller.signal;
+  get signal(): AbortSignal | undefined {
+    return this.controller?.signal ?? this.callerSignal;
   }
 
   dispose(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.controller === undefined) return;
+    clearTimeout(this.timer);
     this.callerSignal?.removeEventListener('abort', this.onAbort);
   }
 }

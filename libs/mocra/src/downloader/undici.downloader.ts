@@ -19,6 +19,8 @@ import {
   DownloadDeadline,
   sleepBeforeSend,
 } from './request-encoding.js';
+import { REDIRECT_STATUSES, redirectHop } from './redirect-hop.js';
+import { reportingSent, withOnSent } from './undici-sent-report.js';
 
 export interface UndiciDownloaderOptions {
   /** Connections per origin (undici `connections`), kept alive for reuse. */
@@ -33,7 +35,6 @@ export interface UndiciDownloaderOptions {
   maxProxyClients?: number;
 }
 
-const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 const ACCEPT_ENCODING = 'gzip, deflate, br';
 const KEEP_ALIVE_MS = 60_000;
 const NETWORK_CODES_AS_TIMEOUT: ReadonlySet<string> = new Set([
@@ -59,6 +60,7 @@ const INVALID_REQUEST_CODES: ReadonlySet<string> = new Set([
  */
 export class UndiciDownloader implements Downloader {
   readonly name = 'undici';
+  readonly reportsSent = true;
   private readonly agent: Agent;
   private readonly proxies = new Map<string, ProxyAgent>();
   private readonly userAgent: string | undefined;
@@ -84,7 +86,8 @@ export class UndiciDownloader implements Downloader {
   async download(req: RequestData, opts: DownloadOptions): Promise<ResponseData> {
     if (this.closed) throw failure('invalid_request', req, 'the downloader is closed');
     let target = targetUrl(req);
-    const dispatcher = req.proxy === undefined ? this.agent : this.proxyFor(proxyUrl(req), req);
+    const direct = req.proxy === undefined ? this.agent : this.proxyFor(proxyUrl(req), req);
+    const dispatcher = opts.onSent === undefined ? direct : reportingSent(direct);
     const headers = requestHeaders(req, this.userAgent);
     headers['accept-encoding'] ??= ACCEPT_ENCODING;
     let body = requestBody(req, headers);
@@ -98,35 +101,30 @@ export class UndiciDownloader implements Downloader {
     try {
       for (let hop = 0; ; hop++) {
         const u = new URL(target);
-        const res = await dispatcher.request({
-          origin: u.origin,
-          path: `${u.pathname}${u.search}`,
-          method,
-          headers,
-          body,
-          signal: deadline.signal,
-        });
+        const res = await dispatcher.request(
+          withOnSent(
+            {
+              origin: u.origin,
+              path: `${u.pathname}${u.search}`,
+              method,
+              headers,
+              body,
+              signal: deadline.signal,
+            },
+            opts.onSent,
+          ),
+        );
         const location = res.headers['location'];
         if (REDIRECT_STATUSES.has(res.statusCode) && typeof location === 'string' && this.maxRedirects > 0) {
           if (hop >= this.maxRedirects) {
             discard(res.body);
             throw failure('network', req, `too many redirects (more than ${this.maxRedirects})`);
           }
-          target = new URL(location, target).href;
-          // 303 always, and 301/302 after a POST (as browsers do), continue as a GET without a body.
-          if (
-            res.statusCode === 303 ||
-            ((res.statusCode === 301 || res.statusCode === 302) && method === 'POST')
-          ) {
-            if (method !== 'HEAD') method = 'GET';
-            body = undefined;
-            delete headers['content-type'];
-          }
-          if (new URL(target).origin !== u.origin) {
-            delete headers['authorization'];
-            delete headers['cookie'];
-          }
           res.body.resume();
+          const next = redirectHop(req, res.statusCode, location, target, method, headers);
+          target = next.url;
+          method = next.method;
+          if (next.dropBody) body = undefined;
           continue;
         }
         const responseHeaders = flattenHeaders(res.headers);
@@ -227,8 +225,7 @@ async function readBody(
   let rawBytes = 0;
   if (decoder) raw.on('data', (c: Buffer) => (rawBytes += c.byteLength));
   try {
-    for await (const chunk of source) {
-      const buf = chunk as Buffer;
+    await collect(source, (buf) => {
       total += buf.byteLength;
       if (limited && total > max) {
         discard(raw);
@@ -236,7 +233,7 @@ async function readBody(
         throw tooLarge(req, max);
       }
       chunks.push(buf);
-    }
+    });
   } catch (err) {
     if (isDownloadError(err)) throw err;
     // An empty body declared as compressed (some servers do that on errors) is just empty.
@@ -250,6 +247,41 @@ async function readBody(
     delete headers['content-length'];
   }
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+}
+
+/**
+ * Feeds every chunk of `source` to `onChunk` until the stream ends; rejects with the stream's error, with what
+ * `onChunk` throws, or when the stream closes before its end. Plain listeners, because an async iterator over a
+ * stream costs several promises per chunk, a measurable share of a small page's download.
+ */
+function collect(source: Readable, onChunk: (chunk: Buffer) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const fail = (err: unknown): void => {
+      if (settled) return;
+      settled = true;
+      reject(err);
+    };
+    source.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      try {
+        onChunk(chunk);
+      } catch (err) {
+        fail(err);
+      }
+    });
+    source.on('error', fail);
+    source.once('end', () => {
+      if (settled) return;
+      settled = true;
+      resolve();
+    });
+    source.once('close', () =>
+      fail(
+        Object.assign(new Error('body stream closed before its end'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }),
+      ),
+    );
+  });
 }
 
 function decoderFor(encoding: string): zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | undefined {

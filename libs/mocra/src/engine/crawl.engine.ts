@@ -24,7 +24,12 @@ import type {
   TaskDispatchEnvelope,
   TaskEvent,
 } from '../queue/envelope.js';
-import type { QueueManager, QueueMessage, QueueSubscription } from '../queue/queue-manager.js';
+import type {
+  QueueManager,
+  QueueMessage,
+  QueueSubscription,
+  WorkReportWatch,
+} from '../queue/queue-manager.js';
 import { Request } from '../request/request.js';
 import { Response } from '../request/response.js';
 import type { Priority, RequestData, ResponseData } from '../request/request-data.js';
@@ -37,6 +42,7 @@ import type { EngineStats } from './engine-stats.js';
 import { StageError } from './stage.error.js';
 import { RunTracker, type ModuleRunState, type RunState } from './run.tracker.js';
 import type { RunHandle } from './run-summary.js';
+import { resolveProcessRoles, workerGroupOf, type ProcessRoles } from './process-roles.js';
 
 /**
  * The crawl pipeline over the queue routes:
@@ -54,6 +60,8 @@ export class CrawlEngine {
   private readonly seen = new Map<string, SeenSet>();
   private readonly subscriptions: QueueSubscription[] = [];
   private started = false;
+  private roles: ProcessRoles | undefined;
+  private workWatch: WorkReportWatch | undefined;
   private readonly totals = {
     pages: 0,
     items: 0,
@@ -82,27 +90,70 @@ export class CrawlEngine {
     await this.restoreRuns();
     const crawler = this.config.crawler;
     const parserConcurrency = crawler.parser_concurrency ?? crawler.task_concurrency;
+    const distributed = this.queue.watchWork !== undefined;
+    const roles = resolveProcessRoles(this.config, distributed, this.registry, this.logger);
+    this.roles = roles;
+    if (roles.placementRouted) {
+      this.queue.setWorkerGroupResolver?.((route, env) => workerGroupOf(this.registry, route, env));
+    }
+    if (this.queue.watchWork) {
+      // Stages run in other processes too: runs started here complete from every process's work reports.
+      this.tracker.useRemoteCompletion(
+        (counters) => this.queue.addToWorkReport?.(counters),
+        crawler.dedup_ttl_secs * 1000,
+        (runId) => this.dropSeenSet(runId),
+      );
+      this.workWatch = await this.queue.watchWork(
+        (runId) => this.tracker.owns(runId),
+        (report) => this.tracker.applyReport(report),
+      );
+    }
+    // Without a role's routes this process never sees that stage's work; every process runs the error policy.
+    if (roles.ingress) {
+      this.subscriptions.push(
+        this.queue.subscribe<TaskDispatchEnvelope>('task', (m) => this.onTask(m), { concurrency: 16 }),
+      );
+    }
+    for (const workerGroup of [undefined, ...roles.workerGroups]) {
+      if (roles.download) {
+        this.subscriptions.push(
+          this.queue.subscribe<RequestDispatchEnvelope>('request', (m) => this.onRequest(m), {
+            concurrency: crawler.task_concurrency,
+            workerGroup,
+          }),
+        );
+      }
+      if (roles.parse) {
+        this.subscriptions.push(
+          this.queue.subscribe<ResponseDispatchEnvelope>('response', (m) => this.onResponse(m), {
+            concurrency: parserConcurrency,
+            workerGroup,
+          }),
+          this.queue.subscribe<NodeDispatchEnvelope>('parser_task', (m) => this.onNodeDispatch(m), {
+            concurrency: parserConcurrency,
+            workerGroup,
+          }),
+        );
+      }
+    }
     this.subscriptions.push(
-      this.queue.subscribe<TaskDispatchEnvelope>('task', (m) => this.onTask(m), { concurrency: 16 }),
-      this.queue.subscribe<RequestDispatchEnvelope>('request', (m) => this.onRequest(m), {
-        concurrency: crawler.task_concurrency,
-      }),
-      this.queue.subscribe<ResponseDispatchEnvelope>('response', (m) => this.onResponse(m), {
-        concurrency: parserConcurrency,
-      }),
-      this.queue.subscribe<NodeDispatchEnvelope>('parser_task', (m) => this.onNodeDispatch(m), {
-        concurrency: parserConcurrency,
-      }),
       this.queue.subscribe<NodeErrorEnvelope>('error_task', (m) => this.onError(m), {
         concurrency: crawler.error_task_concurrency,
       }),
     );
   }
 
+  /** Whether this process runs a stage (`crawler.roles`); every stage before start(). */
+  runsIngress(): boolean {
+    return this.roles?.ingress ?? this.config.crawler.roles.includes('ingress');
+  }
+
   /** Stops intake and waits for in-flight handlers; delayed retries stay with the queue. */
   async stop(): Promise<void> {
     await Promise.all(this.subscriptions.map((s) => s.stop()));
     this.subscriptions.length = 0;
+    await this.workWatch?.stop();
+    this.workWatch = undefined;
   }
 
   dispatch(event: TaskEvent): RunHandle {
@@ -128,10 +179,12 @@ export class CrawlEngine {
         event: { ...event, runId },
       };
       this.metrics.runStarted(mod.name);
-      this.tracker.inc(state);
-      this.queue.publish('task', envelope, priority, { wait: false }).catch((err: unknown) => {
+      // Distributed: the task is the root of the run's work ids, which the work reports then extend and close.
+      const workId = this.tracker.distributed ? uuidV7() : undefined;
+      this.tracker.expectRoot(state, workId);
+      this.queue.publish('task', envelope, priority, { wait: false, workId }).catch((err: unknown) => {
         this.logger.error(`run ${runId} module ${mod.name}: could not enqueue the task: ${String(err)}`);
-        this.tracker.dec(runId, state);
+        this.tracker.dropRoot(runId, state, workId);
       });
     }
     if (modules.length === 0) {
@@ -175,6 +228,22 @@ export class CrawlEngine {
       }
       for (const entry of mod.dag.entries) {
         const node = mod.dag.nodes.get(entry)!;
+        if (node.placement && this.roles?.placementRouted) {
+          // A placed entry node generates in its worker group, like any placed node dispatched by withNext.
+          await this.forward(
+            'parser_task',
+            {
+              kind: 'node',
+              routing: { ...msg.envelope.routing, nodeKey: node.key },
+              exec: this.exec(),
+              targetNode: node.key,
+              input: undefined,
+            },
+            msg.priority,
+            state,
+          );
+          continue;
+        }
         await this.generate(mod, state, node, msg.envelope.routing, undefined, msg.priority);
       }
     });
@@ -306,7 +375,10 @@ export class CrawlEngine {
         account: env.routing.account,
         platform: env.routing.platform,
         config: mod.config,
-        request: response.request,
+        // Built only if the parser asks: most parsers never look, and the Request view copies the request data.
+        get request() {
+          return response.request;
+        },
         logger: this.logger,
       };
       let output;
@@ -331,11 +403,20 @@ export class CrawlEngine {
       // Set before dispatching, so this output's own withNext work is already skipped.
       if (output.finished) state.finishedByParser = true;
       const published: Array<Promise<void>> = [];
+      // Siblings share one routing per target and one exec: nothing mutates them, and a wide crawl can hold
+      // hundreds of thousands of these dispatches in the queue at once, so each copy costs memory and GC time.
+      const exec = this.exec();
+      const routings = new Map<string, RoutingMeta>();
       for (const next of output.next) {
+        let routing = routings.get(next.target);
+        if (routing === undefined) {
+          routing = { ...env.routing, nodeKey: next.target, parentRequestId: env.routing.requestId };
+          routings.set(next.target, routing);
+        }
         const dispatch: NodeDispatchEnvelope = {
           kind: 'node',
-          routing: { ...env.routing, nodeKey: next.target, parentRequestId: env.routing.requestId },
-          exec: this.exec(),
+          routing,
+          exec,
           targetNode: next.target,
           sourceNode: node.key,
           input: next.input,
@@ -377,7 +458,9 @@ export class CrawlEngine {
   /** Runs the error policy: retry after a backoff, or dead-letter. */
   private async onError(msg: QueueMessage<NodeErrorEnvelope>): Promise<void> {
     const env = msg.envelope;
-    const state = this.tracker.module(env.routing.runId, env.routing.module);
+    const state = this.tracker.distributed
+      ? this.tracker.handlerState(env.routing.runId, env.routing.module)
+      : this.tracker.module(env.routing.runId, env.routing.module);
     try {
       const failed = env.failed;
       if (!failed) return;
@@ -690,6 +773,8 @@ export class CrawlEngine {
       );
       return {};
     }
+    if (this.tracker.distributed)
+      return { mod, state: this.tracker.handlerState(routing.runId, routing.module) };
     const known = this.tracker.module(routing.runId, routing.module);
     const state = known && !known.done ? known : this.tracker.adopt(routing.runId, routing.module);
     return { mod, state };

@@ -16,4 +16,9 @@ export interface RunHandle {
   runId: string;
   modules: string[];
   finished: Promise<RunSummary>;
+  /**
+   * With [raft], for modules with serialExecution: the fencing token of each cluster lock the run holds
+   * (`serial:<module>` → token). Tokens only grow, so a resource can refuse work from an older holder.
+   */
+  fencingTokens?: Record<string, number>;
 }

@@ -1,5 +1,7 @@
 import { RUN_COUNTERS, type ModuleRunSummary, type RunCounters } from './crawler-node.interface.js';
 import type { RunSummary } from './run-summary.js';
+import type { WorkReport } from '../queue/queue-manager.js';
+import { WorkLedger } from './work-ledger.js';
 
 /** Counters of one module within a run. Mutated on the hot path, so plain fields. */
 export class ModuleRunState implements ModuleRunSummary {
@@ -17,6 +19,11 @@ export class ModuleRunState implements ModuleRunSummary {
   preProcessed = false;
   finishedByParser = false;
   done = false;
+  /** Distributed runs started here: work ids not yet reported done by any process. */
+  ledger: WorkLedger | undefined;
+  /** Distributed handler-side state: counters already sent in work reports, and when it was last used. */
+  reported: RunCounters | undefined;
+  lastUsedMs = 0;
 
   constructor(
     readonly module: string,
@@ -76,6 +83,10 @@ export class RunState {
 export class RunTracker {
   private readonly runs = new Map<string, RunState>();
   private readonly finishedRuns: RunSummary[] = [];
+  private remote: RemoteCompletion | undefined;
+  /** Distributed: the states handlers count into, per run and module; they never complete here. */
+  private readonly handlerStates = new Map<string, ModuleRunState>();
+  private lastSweepMs = Date.now();
 
   constructor(
     private readonly onModuleDone: (run: RunState, mod: ModuleRunState) => Promise<void>,
@@ -150,8 +161,118 @@ export class RunTracker {
     state.pending++;
   }
 
+  /**
+   * Distributed queues: handlers in many processes share a run, so no process can count its work. Runs started here
+   * complete from the work reports every process publishes (`applyReport`); handlers count into states of their
+   * own (`handlerState`), whose counter increments go out with the report of the message being handled (`flush`).
+   * Handler states unused for `idleEvictMs` are dropped (`onEvict` lets the engine drop the run's seen-set).
+   */
+  useRemoteCompletion(
+    flush: (counters: Record<string, number>) => void,
+    idleEvictMs: number,
+    onEvict: (runId: string) => void,
+  ): void {
+    this.remote = { flush, idleEvictMs, onEvict };
+  }
+
+  get distributed(): boolean {
+    return this.remote !== undefined;
+  }
+
+  /** A run started here and still active: its work reports are wanted. */
+  owns(runId: string): boolean {
+    return this.runs.has(runId);
+  }
+
+  /** Distributed: the state this process's handlers count into for a run and module. */
+  handlerState(runId: string, module: string): ModuleRunState {
+    const now = Date.now();
+    if (this.remote && now - this.lastSweepMs > Math.min(60_000, this.remote.idleEvictMs)) {
+      this.sweep(now, this.remote);
+    }
+    const key = `${runId}\u0000${module}`;
+    let state = this.handlerStates.get(key);
+    if (!state) {
+      state = new ModuleRunState(module, runId);
+      state.reported = emptyCounters();
+      this.handlerStates.set(key, state);
+    }
+    state.lastUsedMs = now;
+    return state;
+  }
+
+  /** A root message of a run started here (its task), before it is published. */
+  expectRoot(state: ModuleRunState, workId: string | undefined): void {
+    if (workId !== undefined && this.remote) (state.ledger ??= new WorkLedger()).expect(workId);
+    else state.pending++;
+  }
+
+  /** The root message could not be published. */
+  dropRoot(runId: string, state: ModuleRunState, workId: string | undefined): void {
+    if (workId === undefined || !this.remote) return this.dec(runId, state);
+    state.ledger?.done(workId);
+    this.settleRemote(runId, state);
+  }
+
+  /** Applies one process's report of handled work to a run started here. */
+  applyReport(report: WorkReport): void {
+    const state = this.runs.get(report.runId)?.modules.get(report.module);
+    if (!state || state.done) return;
+    if (report.counters) {
+      for (const key of RUN_COUNTERS) {
+        const n = report.counters[key];
+        if (typeof n === 'number') state[key] += n;
+      }
+    }
+    const ledger = (state.ledger ??= new WorkLedger());
+    for (const id of report.created) ledger.expect(id);
+    if (report.done !== undefined) ledger.done(report.done);
+    this.settleRemote(report.runId, state);
+  }
+
   dec(runId: string, state: ModuleRunState): void {
+    if (this.remote) {
+      state.pending--;
+      this.flushCounters(state, this.remote);
+      return;
+    }
     if (--state.pending > 0 || state.done) return;
+    this.complete(runId, state);
+  }
+
+  private settleRemote(runId: string, state: ModuleRunState): void {
+    if (state.done || (state.ledger !== undefined && !state.ledger.settled)) return;
+    this.complete(runId, state);
+  }
+
+  /** Sends the counters a handler state gained since its last report with the report being written. */
+  private flushCounters(state: ModuleRunState, remote: RemoteCompletion): void {
+    const reported = state.reported;
+    if (!reported) return;
+    let delta: Record<string, number> | undefined;
+    for (const key of RUN_COUNTERS) {
+      const d = state[key] - reported[key];
+      if (d === 0) continue;
+      (delta ??= {})[key] = d;
+      reported[key] = state[key];
+    }
+    if (delta) remote.flush(delta);
+  }
+
+  private sweep(now: number, remote: RemoteCompletion): void {
+    this.lastSweepMs = now;
+    const dropped = new Set<string>();
+    for (const [key, state] of this.handlerStates) {
+      if (now - state.lastUsedMs > remote.idleEvictMs && state.pending <= 0) {
+        this.handlerStates.delete(key);
+        dropped.add(state.runId);
+      }
+    }
+    for (const state of this.handlerStates.values()) dropped.delete(state.runId);
+    for (const runId of dropped) if (!this.runs.has(runId)) remote.onEvict(runId);
+  }
+
+  private complete(runId: string, state: ModuleRunState): void {
     state.done = true;
     const run = this.runs.get(runId);
     if (!run) return;
@@ -165,6 +286,12 @@ export class RunTracker {
       run.resolve(summary);
     });
   }
+}
+
+interface RemoteCompletion {
+  flush(counters: Record<string, number>): void;
+  idleEvictMs: number;
+  onEvict(runId: string): void;
 }
 
 function emptyCounters(): RunCounters {

@@ -67,12 +67,12 @@ export const MOCRA_EVENT_METRIC_PROVIDERS: Provider[] = [
   }),
   makeCounterProvider({
     name: MOCRA_METRIC.rateLimitWaits,
-    help: 'Downloads that waited for the module rate limiter.',
+    help: 'Downloads that waited for a rate limit (module, rate_limit_group or host).',
     labelNames: BY_MODULE,
   }),
   makeCounterProvider({
     name: MOCRA_METRIC.rateLimitWaitSeconds,
-    help: 'Seconds downloads spent waiting for the module rate limiter.',
+    help: 'Seconds downloads spent waiting for a rate limit (module, rate_limit_group or host).',
     labelNames: BY_MODULE,
   }),
 ];

@@ -110,7 +110,7 @@ export class MocraMetrics implements OnModuleDestroy {
     this.of(module).runsFinished.inc();
   }
 
-  /** A download waited `ms` for the module's rate limiter (call only when it did wait). */
+  /** A download of `module` waited `ms` for a rate limit: its module's, group's or host's (only when it did wait). */
   rateLimitWait(module: string, ms: number): void {
     const m = this.of(module);
     m.rateLimitWaits.inc();

@@ -16,6 +16,11 @@ export interface QueueMessage<E extends Envelope = PipelineEnvelope> {
   envelope: E;
   attempt: number;
   enqueuedAtMs: number;
+  /**
+   * Distributed backends: identity of this unit of work, kept across redeliveries and nack retries, that work
+   * reports (cross-process run completion) refer to.
+   */
+  workId?: string;
 }
 
 /** Resolving acks the message; throwing (or rejecting) nacks it. */
@@ -33,12 +38,45 @@ export interface PublishOptions {
    * backend persists it before resolving), so a retry survives a restart; it is admitted past capacity.
    */
   delayMs?: number;
+  /**
+   * Distributed backends: the work id to give the message. A publish with one is a root the caller tracks itself
+   * (a run's task); a publish without one made while handling a message is reported as that message's child.
+   */
+  workId?: string;
 }
 
 export interface SubscribeOptions {
   /** Most messages of this subscription in flight at once (>= 1). */
   concurrency: number;
+  /**
+   * Distributed backends: consume the topics of this worker group (node placement) instead of the default ones.
+   * Local backends run everything in one process and ignore it.
+   */
+  workerGroup?: string;
 }
+
+/**
+ * Distributed backends: what handling one message did, as every process sees it on the status topic. The process
+ * that started a run completes it when every work id created for it has been reported done.
+ */
+export interface WorkReport {
+  runId: string;
+  module: string;
+  /** Work id of the handled (or dead-lettered) message. */
+  done?: string;
+  /** Work ids of the messages published while handling it. */
+  created: string[];
+  /** Counters added by the handler (pages, items, ...). */
+  counters?: Record<string, number>;
+}
+
+/** A running work-report watcher. */
+export interface WorkReportWatch {
+  stop(): Promise<void>;
+}
+
+/** Routes an envelope to a worker group's topics (node placement); undefined = the default topics. */
+export type WorkerGroupResolver = (route: Route, envelope: PipelineEnvelope) => string | undefined;
 
 export interface QueueSubscription {
   /** No new deliveries to this handler; resolves when its in-flight handlers have settled. */
@@ -102,5 +140,18 @@ export interface QueueManager {
   readonly orderedWrites?: boolean;
   /** Durable backends: where the engine persists run state. */
   readonly stateStore?: QueueStateStore;
+  /** Distributed backends: decides which worker group's topics carry each publish (node placement). */
+  setWorkerGroupResolver?(resolve: WorkerGroupResolver): void;
+  /**
+   * Distributed backends: from now on every handled message is reported on the status topic, and `onReport` gets
+   * the reports of runs for which `wants(runId)` is true (from every process). Resolves once reports published after
+   * the call are sure to be seen.
+   */
+  watchWork?(
+    wants: (runId: string) => boolean,
+    onReport: (report: WorkReport) => void,
+  ): Promise<WorkReportWatch>;
+  /** Adds counters to the report of the message being handled; does nothing outside a handler. */
+  addToWorkReport?(counters: Record<string, number>): void;
   close(): Promise<void>;
 }

@@ -13,6 +13,7 @@ export class Response {
   private cachedDom: CheerioAPI | undefined;
   private cachedRequest: Request | undefined;
   private cachedBase: string | undefined;
+  private cachedBasePrefix: string | null | undefined;
 
   constructor(private readonly data: ResponseData) {}
 
@@ -104,14 +105,22 @@ export class Response {
   links(selector = 'a[href]'): string[] {
     const $ = this.$;
     const base = this.baseUrl();
+    const prefix = this.basePrefix(base);
     const seen = new Set<string>();
     for (const el of $(selector).toArray()) {
-      const node = $(el);
-      const raw = node.attr('href') ?? node.attr('src');
+      const attribs = (el as { attribs?: Record<string, string> }).attribs;
+      const raw = attribs?.['href'] ?? attribs?.['src'];
       if (!raw) continue;
-      const abs = resolve(raw.trim(), base);
+      const href = raw.trim();
+      // Most links of a crawled page are root-relative paths already in canonical form; for those the URL parser
+      // would only prepend the origin, so skip it (it is most of this method's cost on a list page).
+      if (prefix !== null && CANONICAL_ROOT_PATH.test(href)) {
+        seen.add(prefix + href);
+        continue;
+      }
+      const abs = resolve(href, base);
       if (!abs || (abs.protocol !== 'http:' && abs.protocol !== 'https:')) continue;
-      abs.hash = '';
+      if (abs.hash !== '') abs.hash = '';
       seen.add(abs.href);
     }
     return [...seen];
@@ -134,6 +143,14 @@ export class Response {
     return this.data.request;
   }
 
+  /** `scheme://host[:port]` of an http(s) base without credentials, else null (no fast path). */
+  private basePrefix(base: string): string | null {
+    if (this.cachedBasePrefix !== undefined) return this.cachedBasePrefix;
+    const u = resolve(base, undefined);
+    const plain = u && (u.protocol === 'http:' || u.protocol === 'https:') && !u.username && !u.password;
+    return (this.cachedBasePrefix = plain ? `${u.protocol}//${u.host}` : null);
+  }
+
   private baseUrl(): string {
     if (this.cachedBase !== undefined) return this.cachedBase;
     let base = this.data.url;
@@ -148,7 +165,13 @@ export class Response {
   }
 }
 
-function resolve(href: string, base: string): URL | undefined {
+/**
+ * A root-relative href that `new URL(href, base)` would append to the origin unchanged: one leading slash, only
+ * characters the URL parser leaves as they are in a path or query, no dot segments (nor `%2e`), no fragment.
+ */
+const CANONICAL_ROOT_PATH = /^\/(?![/\\])(?!.*\/\.)(?!.*%2e)[A-Za-z0-9\-._~!$&()*+,;=:@/?%]*$/i;
+
+function resolve(href: string, base: string | undefined): URL | undefined {
   try {
     return new URL(href, base);
   } catch {

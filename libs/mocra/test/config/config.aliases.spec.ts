@@ -4,9 +4,20 @@ import { configErrorOf } from './config-fixtures.js';
 
 describe('seed aliases and compatibility', () => {
   it('normalises cache backend "raft_rocksdb" to "raft" and notes it', () => {
-    const config = loadConfig({ name: 'x', cache: { backend: 'raft_rocksdb' } });
+    const config = loadConfig({
+      name: 'x',
+      cache: { backend: 'raft_rocksdb' },
+      raft: { addr: '127.0.0.1:7001' },
+    });
     expect(config.cache.backend).toBe('raft');
     expect(config.notes).toEqual([expect.stringContaining('cache.backend: "raft_rocksdb"')]);
+  });
+
+  it('refuses cache backend "raft" without a [raft] section, naming cache.backend', () => {
+    const error = configErrorOf(() => loadConfig({ name: 'x', cache: { backend: 'raft' } }));
+    expect(error.issues).toEqual([
+      { path: 'cache.backend', message: '"raft" needs a [raft] section (addr, peers, data_dir)' },
+    ]);
   });
 
   it('normalises queue_codec "rmp" to "msgpack"', () => {

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Global, Module, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import {
@@ -29,6 +29,7 @@ import {
   type RaftStatusSource,
 } from '../../src/control/index.js';
 import { MOCRA_METRICS_PROVIDERS } from '../../src/metrics/index.js';
+import { RaftService } from '../../src/raft/raft.service.js';
 import { LocalQueueManager, MemoryDeadLetterStore } from '../../src/queue/index.js';
 
 /** A local site: `/list` links `/item/1..n`, `/item/:id` answers JSON, `/broken` always answers 500. */
@@ -142,18 +143,6 @@ export interface BootOptions {
   raft?: RaftStatusSource;
 }
 
-@Global()
-@Module({})
-class RaftStatusModule {
-  static with(source: RaftStatusSource): DynamicModule {
-    return {
-      module: RaftStatusModule,
-      providers: [{ provide: MOCRA_RAFT_STATUS, useValue: source }],
-      exports: [MOCRA_RAFT_STATUS],
-    };
-  }
-}
-
 export async function bootControlApp(options: BootOptions): Promise<ControlApp> {
   const config = {
     name: 'ctl',
@@ -176,6 +165,13 @@ export async function bootControlApp(options: BootOptions): Promise<ControlApp> 
         useFactory: () => ({ config }),
         extraProviders: [
           ...MOCRA_METRICS_PROVIDERS,
+          // a stand-in Raft runtime: no member is started, the control plane reads this status instead
+          ...(options.raft
+            ? [
+                { provide: RaftService, useValue: null },
+                { provide: MOCRA_RAFT_STATUS, useValue: options.raft },
+              ]
+            : []),
           {
             provide: QUEUE_MANAGER,
             useFactory: (c: MocraConfig) =>
@@ -191,7 +187,6 @@ export async function bootControlApp(options: BootOptions): Promise<ControlApp> 
         ],
       }),
       MocraControlModule,
-      ...(options.raft ? [RaftStatusModule.with(options.raft)] : []),
     ],
     providers: [ShopModule, ListNode, ItemNode, BrokenModule, BrokenNode, MemoryStore],
   })

@@ -1,3 +1,4 @@
+import diagnostics from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UndiciDownloader } from '../../src/downloader/index.js';
 import { get, harness, policy, startSite, type Harness, type Site } from './coordinator-fixtures.js';
@@ -41,10 +42,11 @@ function gaps(times: number[]): number[] {
 
 describe('DownloadCoordinator rate limits', () => {
   /**
-   * The acceptance numbers (10 s, 500 +- 5%, no gap under 0.95/50 s measured by the site) hold on an idle
-   * machine. On a shared, overloaded box the OS deschedules this process for tens of ms at a time: the limiter's
-   * slots stay spaced, but two requests can then leave in the same tick. So the default run checks 3 s against
-   * properties a stall cannot fake (never more than the limit allows, the typical gap at the interval), and
+   * The acceptance numbers (10 s, 500 +- 5%, no gap under 0.95/50 s measured by the site) need the site to stamp
+   * each arrival within ~0.5 ms of the write. Sends are spaced where they leave this process (next test), but on a
+   * loaded 2-core box the site's own process is descheduled for tens of ms and then stamps queued requests
+   * together, and a starved crawler falls behind the rate. So the default run checks what a stall cannot fake
+   * (never more than the limit allows, the typical gap at the interval, the spacing at the socket), and
    * MOCRA_STRICT_TIMING=1 runs the strict 10 s case against a site in its own process.
    */
   it('holds a module at 50 req/s for 3 s: never above the limit, typical gap at the interval', async () => {
@@ -57,8 +59,36 @@ describe('DownloadCoordinator rate limits', () => {
     const inWindow = site.arrivals.filter((a) => a.at - first < 3_000).length;
     const g = gaps(site.arrivals.map((a) => a.at)).sort((a, b) => a - b);
     expect(inWindow).toBeLessThanOrEqual(Math.ceil(150 * 1.05));
-    expect(inWindow).toBeGreaterThanOrEqual(Math.floor(150 * 0.75));
+    // A starved process (load 12 on 2 cores measured 100-126 here) loses slots it may not make up closer than
+    // 98% of the interval; a limiter spacing at twice the interval (75) still fails this.
+    expect(inWindow).toBeGreaterThanOrEqual(Math.floor(150 * 0.6));
     expect(g[Math.floor(g.length / 2)]!).toBeGreaterThanOrEqual((0.95 * 1000) / 50);
+  }, 10_000);
+
+  it('spaces sends where they leave: no two request writes closer than 98% of the interval, even on new connections', async () => {
+    // `connection: close` makes every request open a new connection, so each write waits for a connect of its own
+    // length: a limiter that spaced its grants (not the writes) would let a slow connect push two writes together.
+    const site = await startSite((_req, res) => {
+      res.setHeader('connection', 'close');
+      res.end('ok');
+    });
+    const h = harness(() => new UndiciDownloader({ poolSize: 16 }));
+    open.push(site, h);
+    const writes: number[] = [];
+    const onWrite = (message: unknown): void => {
+      const req = (message as { request: { path: string } }).request;
+      if (req.path.startsWith('/w/')) writes.push(performance.now());
+    };
+    diagnostics.subscribe('undici:client:sendHeaders', onWrite);
+    try {
+      const start = performance.now();
+      await crawl(h, 16, start + 1_500, (i) => `${site.base}/w/${i}`, policy({ rateLimit: 50 }));
+    } finally {
+      diagnostics.unsubscribe('undici:client:sendHeaders', onWrite);
+    }
+    expect(writes.length).toBeGreaterThanOrEqual(20);
+    expect(site.arrivals.length).toBe(writes.length);
+    expect(Math.min(...gaps(writes))).toBeGreaterThanOrEqual(0.98 * 20);
   }, 10_000);
 
   it.runIf(process.env['MOCRA_STRICT_TIMING'] === '1')(

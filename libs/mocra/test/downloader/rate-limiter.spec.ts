@@ -33,6 +33,48 @@ describe('LocalRateLimiter', () => {
     expect(total).toBeGreaterThanOrEqual(5 * 25 * 0.8);
   });
 
+  it('takes several free keys at once without a promise, so "returned a promise" means "waited"', () => {
+    const limiter = new LocalRateLimiter();
+    const both = [
+      { key: 'host:a', ratePerSec: 5 },
+      { key: 'module:m', ratePerSec: 5 },
+    ];
+    expect(limiter.acquireAll(both)).toBeUndefined();
+    expect(limiter.acquireAll(both)).toBeInstanceOf(Promise);
+    expect(typeof limiter.acquireUntilSent([{ key: 'other', ratePerSec: 5 }])).toBe('function');
+  });
+
+  it('acquireUntilSent holds the key until the send is reported and spaces the next send from that report', async () => {
+    const limiter = new LocalRateLimiter({ maxHoldMs: 60_000 });
+    const limit = [{ key: 'k', ratePerSec: 20 }];
+    const first = limiter.acquireUntilSent(limit);
+    if (typeof first !== 'function') throw new Error('a free key must be granted without waiting');
+    let secondGranted = false;
+    const second = limiter.acquireUntilSent(limit);
+    if (typeof second === 'function') throw new Error('a held key must make the next caller wait');
+    void second.then(() => (secondGranted = true));
+    // Three intervals pass: without the report, the key stays taken (a slow connect must not let the next overtake).
+    await new Promise((r) => setTimeout(r, 150));
+    expect(secondGranted).toBe(false);
+    const reportedAt = performance.now();
+    first();
+    first(); // a second report is ignored
+    const sent = await second;
+    // Spaced from the report, not from the grant 150 ms earlier: at least 98% of the 50 ms interval.
+    expect(performance.now() - reportedAt).toBeGreaterThanOrEqual(0.98 * 50);
+    sent();
+  });
+
+  it('acquireUntilSent lets the key go after maxHoldMs when the send is never reported', async () => {
+    const limiter = new LocalRateLimiter({ maxHoldMs: 100 });
+    const limit = [{ key: 'k', ratePerSec: 100 }];
+    const start = performance.now();
+    expect(typeof limiter.acquireUntilSent(limit)).toBe('function');
+    const next = await limiter.acquireUntilSent(limit);
+    expect(performance.now() - start).toBeGreaterThanOrEqual(99);
+    next();
+  });
+
   it('keeps keys independent and takes several keys at one instant', async () => {
     const limiter = new LocalRateLimiter();
     await take(limiter, [{ key: 'slow', ratePerSec: 5 }]);

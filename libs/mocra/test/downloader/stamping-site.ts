@@ -6,10 +6,10 @@ import { join } from 'node:path';
 // The site runs in its own process so the arrival stamps are not delayed by the crawler's event loop.
 const SERVER_SOURCE = `
 const http = require('node:http');
-const { performance } = require('node:perf_hooks');
 const stamps = [];
 const server = http.createServer((req, res) => {
-  stamps.push(performance.timeOrigin + performance.now());
+  // hrtime: monotonic, ns resolution, no float drift from an epoch offset.
+  stamps.push(Number(process.hrtime.bigint()) / 1e6);
   req.resume();
   req.on('end', () => res.end('ok'));
 });
@@ -21,7 +21,7 @@ process.on('message', (m) => {
 
 export interface StampingSite {
   base: string;
-  /** Arrival times (epoch ms, sub-ms precision) as the site's own process saw them. */
+  /** Arrival times (monotonic ms from process.hrtime, sub-ms precision) as the site's own process saw them. */
   stamps(): Promise<number[]>;
   close(): Promise<void>;
 }

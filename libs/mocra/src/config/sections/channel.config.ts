@@ -21,6 +21,7 @@ export interface KafkaConfig {
   readonly password?: string;
   readonly tls: boolean;
   readonly client_id: string;
+  readonly session_timeout_ms: number;
 }
 
 export class KafkaConfigSection implements KafkaConfig, CrossFieldChecked {
@@ -47,6 +48,15 @@ export class KafkaConfigSection implements KafkaConfig, CrossFieldChecked {
     doc: 'Kafka client id.',
   })
   client_id!: string;
+
+  @ConfigKey({
+    kind: positiveInt,
+    default: 10000,
+    doc:
+      'Consumer session timeout in ms: how long a vanished (killed) process holds its partitions before the ' +
+      "others take its work over. The broker's group.min.session.timeout.ms (default 6000) is the floor.",
+  })
+  session_timeout_ms!: number;
 
   checkFields(): ConfigIssue[] {
     const issues: ConfigIssue[] = [];

@@ -1,6 +1,46 @@
 import { randomBytes } from 'node:crypto';
-import { ConfigKey, table } from '../config-key.decorator.js';
-import { bool, nonEmptyStr, nonNegativeInt, nonNegativeNumber, positiveInt } from '../config-value.kinds.js';
+import type { ConfigIssue } from '../config.error.js';
+import { ConfigKey, table, type CrossFieldChecked } from '../config-key.decorator.js';
+import {
+  bool,
+  nonEmptyStr,
+  nonNegativeInt,
+  nonNegativeNumber,
+  positiveInt,
+  type ValueKind,
+} from '../config-value.kinds.js';
+
+/**
+ * The stages a process may run (`[crawler] roles`): ingress = the task route (module preProcess, entry nodes) and
+ * cron; download = the request route; parse = the response and parser_task routes; store = data and store
+ * middleware, which run on the items where they are parsed, so parse and store go together.
+ */
+export const WORKER_ROLES = ['ingress', 'download', 'parse', 'store'] as const;
+export type WorkerRole = (typeof WORKER_ROLES)[number];
+
+/** Worker group names become part of Kafka topic names, so they use the characters Kafka allows (no dots). */
+export const WORKER_GROUP_PATTERN = /^[A-Za-z0-9_-]{1,100}$/;
+
+const rolesList: ValueKind = {
+  tag: 'value',
+  type: `array of ${WORKER_ROLES.map((r) => `"${r}"`).join(' | ')}`,
+  expectation: `must be a non-empty array of distinct roles from ${WORKER_ROLES.map((r) => `"${r}"`).join(', ')}`,
+  accepts: (v) =>
+    Array.isArray(v) &&
+    v.length > 0 &&
+    new Set(v).size === v.length &&
+    v.every((e) => typeof e === 'string' && (WORKER_ROLES as readonly string[]).includes(e)),
+};
+
+const workerGroupList: ValueKind = {
+  tag: 'value',
+  type: 'string[] ([A-Za-z0-9_-]+)',
+  expectation: 'must be an array of distinct names of letters, digits, "_" or "-" (at most 100 characters)',
+  accepts: (v) =>
+    Array.isArray(v) &&
+    new Set(v).size === v.length &&
+    v.every((e) => typeof e === 'string' && WORKER_GROUP_PATTERN.test(e)),
+};
 
 /** `[crawler.scheduler_ingress_cutover_gate]`: the seed's ingress circuit breaker (no effect in mocra-ts). */
 export interface CutoverGateConfig {
@@ -35,10 +75,12 @@ export interface CrawlerConfig {
   readonly dedup: boolean;
   readonly dedup_ttl_secs: number;
   readonly idle_stop_secs: number;
+  readonly roles: readonly WorkerRole[];
+  readonly worker_groups: readonly string[];
   readonly scheduler_ingress_cutover_gate?: CutoverGateConfig;
 }
 
-export class CrawlerConfigSection implements CrawlerConfig {
+export class CrawlerConfigSection implements CrawlerConfig, CrossFieldChecked {
   @ConfigKey({
     kind: nonNegativeInt,
     default: 3,
@@ -122,9 +164,45 @@ export class CrawlerConfigSection implements CrawlerConfig {
   idle_stop_secs!: number;
 
   @ConfigKey({
+    kind: rolesList,
+    default: [...WORKER_ROLES],
+    doc:
+      'Stages this process runs: "ingress" (task route: module preProcess and entry nodes; cron), "download" ' +
+      '(request route), "parse" (response and parser_task routes) and "store" (data and store middleware, run ' +
+      'where the item is parsed, so "parse" and "store" go together). Other processes sharing the namespace ' +
+      'through `[channel_config.kafka]` run the rest; without Kafka one process runs every stage.',
+  })
+  roles!: WorkerRole[];
+
+  @ConfigKey({
+    kind: workerGroupList,
+    default: [],
+    doc:
+      'Worker groups this process also serves: nodes with `placement: { workerGroup }` in one of them have their ' +
+      'request, response and parser_task work consumed here (Kafka topics `{name}-{route}-{priority}.{group}`); ' +
+      'a process without the group never runs such a node. Ignored without Kafka.',
+  })
+  worker_groups!: string[];
+
+  @ConfigKey({
     kind: table(() => CutoverGateConfigSection),
     compat: true,
     doc: 'Seed: per-module ingress circuit breaker.',
   })
   scheduler_ingress_cutover_gate?: CutoverGateConfig;
+
+  checkFields(): ConfigIssue[] {
+    const roles: readonly string[] = Array.isArray(this.roles) ? this.roles : [];
+    if (roles.includes('parse') !== roles.includes('store')) {
+      return [
+        {
+          path: 'roles',
+          message:
+            '"parse" and "store" must be listed together: items are stored by the process that parses them ' +
+            `(got ${JSON.stringify(roles)})`,
+        },
+      ];
+    }
+    return [];
+  }
 }

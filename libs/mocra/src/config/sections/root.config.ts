@@ -1,4 +1,5 @@
-import { ConfigKey, namedTables, table } from '../config-key.decorator.js';
+import type { ConfigIssue } from '../config.error.js';
+import { ConfigKey, namedTables, table, type CrossFieldChecked } from '../config-key.decorator.js';
 import { freeTable, namespaceName } from '../config-value.kinds.js';
 import { ApiConfigSection } from './api.config.js';
 import { CacheConfigSection } from './cache.config.js';
@@ -15,7 +16,7 @@ import { SchedulerConfigSection } from './scheduler.config.js';
 const NO_SQL_STORE = 'has no effect in mocra-ts (no SQL store)';
 
 /** The top level of a mocra config: `name` and one key per section. */
-export class RootConfigSection {
+export class RootConfigSection implements CrossFieldChecked {
   @ConfigKey({
     kind: namespaceName,
     required: true,
@@ -94,4 +95,11 @@ export class RootConfigSection {
     doc: 'Seed: internal event bus.',
   })
   event_bus?: Record<string, unknown>;
+
+  checkFields(): ConfigIssue[] {
+    if (this.cache?.backend === 'raft' && this.raft === undefined) {
+      return [{ path: 'cache.backend', message: '"raft" needs a [raft] section (addr, peers, data_dir)' }];
+    }
+    return [];
+  }
 }

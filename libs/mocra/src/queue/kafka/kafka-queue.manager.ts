@@ -1,4 +1,4 @@
-import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
+import { Partitioners, type Admin, type Kafka, type Message, type Producer } from 'kafkajs';
 import { createQueueCodec } from '../codec/create-queue-codec.js';
 import type { QueueCodec, QueueCodecName } from '../codec/queue-codec.js';
 import type { DeadLetterStore } from '../dlq/dead-letter.store.js';
@@ -6,6 +6,7 @@ import {
   PRIORITIES,
   ROUTES,
   type DeadLetterEnvelope,
+  type NodeDispatchEnvelope,
   type PipelineEnvelope,
   type Priority,
   type Route,
@@ -21,6 +22,9 @@ import type {
   QueueMessage,
   QueueSubscription,
   SubscribeOptions,
+  WorkReport,
+  WorkReportWatch,
+  WorkerGroupResolver,
 } from '../queue-manager.js';
 import { KafkaBatchPublisher } from './kafka-batch.publisher.js';
 import { createKafkaClient, type KafkaConnectionOptions } from './kafka-client.factory.js';
@@ -32,7 +36,15 @@ import {
   type KafkaSubscriptionHost,
   type NackOutcome,
 } from './kafka-route.subscription.js';
-import { ensureTopics, routeGroupId, routeTopic } from './kafka-topics.js';
+import {
+  PLACED_ROUTES,
+  checkWorkerGroupName,
+  ensureTopics,
+  ensureWorkerGroupTopics,
+  routeGroupId,
+  routeTopic,
+} from './kafka-topics.js';
+import { KafkaWorkReports } from './kafka-work-reports.js';
 
 export interface KafkaQueueManagerOptions extends KafkaConnectionOptions {
   namespace: string;
@@ -79,6 +91,27 @@ export interface KafkaQueueSubscription extends QueueSubscription {
 }
 
 const ROUTE_SET: ReadonlySet<string> = new Set(ROUTES);
+const PLACED_ROUTE_SET: ReadonlySet<Route> = new Set(PLACED_ROUTES);
+
+/**
+ * FNV-1a over a dispatch's run, module, target node and input: a stable, well-spread partition choice. Undefined
+ * when the input has no JSON form (the dispatch then goes wherever its key sends it).
+ */
+function dispatchPartitionHash(envelope: NodeDispatchEnvelope): number | undefined {
+  let input: string;
+  try {
+    input = JSON.stringify(envelope.input) ?? '';
+  } catch {
+    return undefined;
+  }
+  const text = `${envelope.routing.runId}\u0000${envelope.routing.module}\u0000${envelope.targetNode}\u0000${input}`;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
 
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -115,6 +148,11 @@ export class KafkaQueueManager implements QueueManager, KafkaSubscriptionHost {
   private lagRefreshedAt = 0;
   private lagRefresh: Promise<void> | undefined;
   private readonly changeWaiters = new Set<() => void>();
+  private readonly reports: KafkaWorkReports;
+  private resolveGroup: WorkerGroupResolver | undefined;
+  /** Worker groups whose topics exist (or are being created), from publishing or consuming. */
+  private readonly groupTopics = new Map<string, Promise<void>>();
+  private readonly partitionCounts = new Map<string, number>();
 
   constructor(private readonly options: KafkaQueueManagerOptions) {
     if (!Number.isInteger(options.capacity) || options.capacity < 1) {
@@ -156,6 +194,13 @@ export class KafkaQueueManager implements QueueManager, KafkaSubscriptionHost {
     } else {
       this.dlq = options.dlq;
     }
+    this.reports = new KafkaWorkReports({
+      kafka: this.kafka,
+      namespace: this.namespace,
+      send: (topic, message) => this.publisher.send(topic, message),
+      onError: (err, context) => this.onError(err, context),
+      maxWaitMs: options.maxWaitMs ?? 200,
+    });
   }
 
   /** A started manager. */
@@ -179,6 +224,7 @@ export class KafkaQueueManager implements QueueManager, KafkaSubscriptionHost {
         partitions: this.options.partitions ?? 4,
         retentionHours: this.options.retentionHours ?? 0,
       });
+      await this.learnPartitions();
       await this.producer.connect();
       await this.ownDlq?.start();
       this.startedOk = true;
@@ -204,7 +250,33 @@ export class KafkaQueueManager implements QueueManager, KafkaSubscriptionHost {
     if (!PRIORITY_SET.has(prio)) {
       return Promise.reject(new Error(`publish to '${route}': unknown priority '${String(prio)}'`));
     }
-    return this.send(route, prio, envelope, undefined, 0);
+    if (!this.reports.enabled) return this.send(route, prio, envelope, undefined, 0, _opts?.workId);
+    const workId = _opts?.workId ?? this.reports.newWorkId();
+    const sent = this.send(route, prio, envelope, undefined, 0, workId);
+    if (_opts?.workId === undefined) this.reports.noteCreated(envelope, workId, sent);
+    return sent;
+  }
+
+  setWorkerGroupResolver(resolve: WorkerGroupResolver): void {
+    this.resolveGroup = resolve;
+  }
+
+  /**
+   * Turns work reports on in this process (every handled message is reported on `{name}-status`) and watches the
+   * reports of the runs `wants` accepts. Every process of a namespace that runs an engine calls it.
+   */
+  async watchWork(
+    wants: (runId: string) => boolean,
+    onReport: (report: WorkReport) => void,
+  ): Promise<WorkReportWatch> {
+    if (this.closed) throw new QueueClosedError('watch work reports');
+    await this.start();
+    this.reports.enable();
+    return this.reports.watch(wants, onReport);
+  }
+
+  addToWorkReport(counters: Record<string, number>): void {
+    if (this.reports.enabled) this.reports.addCounters(counters);
   }
 
   subscribe<E extends PipelineEnvelope>(
@@ -219,13 +291,26 @@ export class KafkaQueueManager implements QueueManager, KafkaSubscriptionHost {
         `subscribe to '${route}': concurrency must be an integer >= 1, got ${opts.concurrency}`,
       );
     }
+    const group = opts.workerGroup;
+    if (group !== undefined) {
+      checkWorkerGroupName(group);
+      if (!PLACED_ROUTE_SET.has(route)) {
+        throw new Error(
+          `subscribe to '${route}' for worker group '${group}': only ${PLACED_ROUTES.join(', ')} follow placement`,
+        );
+      }
+    }
+    const work = handler as QueueHandler<PipelineEnvelope>;
     const bufferLimit = Math.max(
       1,
       Math.min(this.options.capacity, this.options.bufferLimit ?? Math.max(256, 4 * opts.concurrency)),
     );
-    const sub = new KafkaRouteSubscription(this.kafka, this, this.start(), {
+    const topicsReady =
+      group === undefined ? this.start() : this.start().then(() => this.ensureGroupTopics(group));
+    const sub = new KafkaRouteSubscription(this.kafka, this, topicsReady, {
       route,
-      handler: handler as QueueHandler<PipelineEnvelope>,
+      workerGroup: group,
+      handler: (msg) => this.reports.handle(msg, work),
       concurrency: opts.concurrency,
       bufferLimit,
       commitIntervalMs: this.options.commitIntervalMs ?? 50,
@@ -282,16 +367,18 @@ export class KafkaQueueManager implements QueueManager, KafkaSubscriptionHost {
     const priorities = priority === undefined ? PRIORITIES : [priority];
     let total = 0;
     for (const r of routes) {
-      for (const p of priorities) {
-        let buffered = 0;
-        let inflight = 0;
-        for (const sub of this.subs) {
-          if (sub.route !== r) continue;
-          buffered += sub.buffered(p);
-          inflight += sub.inflight(p);
+      for (const group of this.groupsOf(r)) {
+        for (const p of priorities) {
+          let buffered = 0;
+          let inflight = 0;
+          for (const sub of this.subs) {
+            if (sub.route !== r || sub.workerGroup !== group) continue;
+            buffered += sub.buffered(p);
+            inflight += sub.inflight(p);
+          }
+          const lag = this.lag.get(routeTopic(this.namespace, r, p, group)) ?? 0;
+          total += Math.max(buffered, lag - inflight);
         }
-        const lag = this.lag.get(routeTopic(this.namespace, r, p)) ?? 0;
-        total += Math.max(buffered, lag - inflight);
       }
     }
     return total;
@@ -325,10 +412,9 @@ export class KafkaQueueManager implements QueueManager, KafkaSubscriptionHost {
       if (this.closed) return;
       if (this.locallyIdle()) {
         await this.refreshLag();
-        const consumed = new Set(this.subs.map((s) => s.route));
         let lag = 0;
-        for (const route of consumed) {
-          for (const p of PRIORITIES) lag += this.lag.get(routeTopic(this.namespace, route, p)) ?? 0;
+        for (const sub of this.subs) {
+          for (const topic of sub.topicPriorities.keys()) lag += this.lag.get(topic) ?? 0;
         }
         if (lag === 0 && this.locallyIdle()) return;
       }
@@ -352,6 +438,7 @@ export class KafkaQueueManager implements QueueManager, KafkaSubscriptionHost {
     this.backingOff.clear();
     await Promise.all(this.subs.map((s) => s.abort()));
     this.subs = [];
+    await this.reports.close();
     await this.ownDlq?.close();
     await this.producer.disconnect().catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
@@ -367,6 +454,7 @@ export class KafkaQueueManager implements QueueManager, KafkaSubscriptionHost {
     this.backingOff.clear();
     await Promise.all(this.subs.map((s) => s.stop()));
     this.subs = [];
+    await this.reports.close();
     await this.publisher.flush();
     await this.ownDlq?.close();
     await this.producer.disconnect().catch((err: unknown) => this.onError(err, 'producer disconnect'));
@@ -381,7 +469,10 @@ export class KafkaQueueManager implements QueueManager, KafkaSubscriptionHost {
     if (msg.attempt < this.options.nackMaxRetries) {
       const done = new Promise<void>((resolve, reject) => {
         const fire = (): void => {
-          this.send(msg.route, msg.priority, msg.envelope, msg.id, msg.attempt + 1).then(resolve, reject);
+          this.send(msg.route, msg.priority, msg.envelope, msg.id, msg.attempt + 1, msg.workId).then(
+            resolve,
+            reject,
+          );
         };
         if (this.options.nackBackoffMs > 0 && !this.closed) {
           const timer = setTimeout(() => {
@@ -399,7 +490,7 @@ export class KafkaQueueManager implements QueueManager, KafkaSubscriptionHost {
       reason: reasonOf(err),
       errorKind: errorKindOf(err),
       attempt: msg.attempt + 1,
-    }).then(() => undefined);
+    }).then(() => this.reports.reportDone(msg));
     return { kind: 'dead_letter', done };
   }
 
@@ -428,20 +519,77 @@ export class KafkaQueueManager implements QueueManager, KafkaSubscriptionHost {
     envelope: PipelineEnvelope,
     id: string | undefined,
     attempt: number,
+    workId?: string,
   ): Promise<void> {
     let value: Buffer;
+    let group: string | undefined;
     try {
       value = toBuffer(this.codec.encode(envelope));
+      group = this.groupOf(route, envelope);
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    const topic = routeTopic(this.namespace, route, priority);
-    const message =
-      id === undefined
-        ? { value }
-        : { value, headers: { [HEADER_ID]: id, [HEADER_ATTEMPT]: String(attempt) } };
-    if (this.startedOk) return this.publisher.send(topic, message);
-    return this.start().then(() => this.publisher.send(topic, message));
+    const topic = routeTopic(this.namespace, route, priority, group);
+    // The key is the work id (a random-looking string, so records still spread over the partitions).
+    const message: Message = { value };
+    if (workId !== undefined) message.key = workId;
+    if (id !== undefined) message.headers = { [HEADER_ID]: id, [HEADER_ATTEMPT]: String(attempt) };
+    const dispatchHash = envelope.kind === 'node' ? dispatchPartitionHash(envelope) : undefined;
+    const go = (): Promise<void> => {
+      // The same dispatch (target node + input) always lands on the same partition, so it reaches the same consumer
+      // while the group is stable, and that process's seen-set drops the repeat: dedup holds across processes.
+      const partitions = this.partitionCounts.get(topic);
+      if (dispatchHash !== undefined && partitions !== undefined)
+        message.partition = dispatchHash % partitions;
+      return this.publisher.send(topic, message);
+    };
+    if (group !== undefined) return this.ensureGroupTopics(group).then(go);
+    if (this.startedOk) return go();
+    return this.start().then(go);
+  }
+
+  /** Partition counts of the parser_task topics, for placing dispatches by their content. */
+  private async learnPartitions(group?: string): Promise<void> {
+    const topics = PRIORITIES.map((p) => routeTopic(this.namespace, 'parser_task', p, group));
+    const { topics: meta } = await this.admin.fetchTopicMetadata({ topics });
+    for (const t of meta) if (t.partitions.length > 0) this.partitionCounts.set(t.name, t.partitions.length);
+  }
+
+  /** The worker group whose topics carry this publish (node placement), or undefined for the default topics. */
+  private groupOf(route: Route, envelope: PipelineEnvelope): string | undefined {
+    if (this.resolveGroup === undefined || !PLACED_ROUTE_SET.has(route)) return undefined;
+    const group = this.resolveGroup(route, envelope);
+    if (group !== undefined) checkWorkerGroupName(group);
+    return group;
+  }
+
+  private ensureGroupTopics(group: string): Promise<void> {
+    let ready = this.groupTopics.get(group);
+    if (ready === undefined) {
+      ready = this.start()
+        .then(() =>
+          ensureWorkerGroupTopics(
+            this.admin,
+            {
+              namespace: this.namespace,
+              partitions: this.options.partitions ?? 4,
+              retentionHours: this.options.retentionHours ?? 0,
+            },
+            group,
+          ),
+        )
+        .then(() => this.learnPartitions(group));
+      // A failed creation is tried again by the next publish rather than failing every later one.
+      ready.catch(() => this.groupTopics.delete(group));
+      this.groupTopics.set(group, ready);
+    }
+    return ready;
+  }
+
+  /** The default topics of a route and, for placed routes, the worker groups whose topics exist. */
+  private groupsOf(route: Route): Array<string | undefined> {
+    if (!PLACED_ROUTE_SET.has(route) || this.groupTopics.size === 0) return [undefined];
+    return [undefined, ...this.groupTopics.keys()];
   }
 
   private locallyIdle(): boolean {
@@ -477,11 +625,12 @@ export class KafkaQueueManager implements QueueManager, KafkaSubscriptionHost {
       try {
         await this.started;
         this.lagRefreshedAt = Date.now();
+        const pairs = ROUTES.flatMap((route) => this.groupsOf(route).map((group) => ({ route, group })));
         await Promise.all(
-          ROUTES.map(async (route) => {
-            const topics = PRIORITIES.map((p) => routeTopic(this.namespace, route, p));
+          pairs.map(async ({ route, group }) => {
+            const topics = PRIORITIES.map((p) => routeTopic(this.namespace, route, p, group));
             const [committed, ends] = await Promise.all([
-              this.admin.fetchOffsets({ groupId: routeGroupId(this.namespace, route), topics }),
+              this.admin.fetchOffsets({ groupId: routeGroupId(this.namespace, route, group), topics }),
               Promise.all(topics.map((t) => this.admin.fetchTopicOffsets(t))),
             ]);
             topics.forEach((topic, i) => {

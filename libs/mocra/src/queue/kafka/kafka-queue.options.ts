@@ -22,6 +22,7 @@ export function kafkaQueueOptionsFromConfig(
     nackMaxRetries: channel.nack_max_retries,
     nackBackoffMs: channel.nack_backoff_ms,
     retentionHours: channel.minid_time,
+    sessionTimeoutMs: kafka.session_timeout_ms,
   };
   if (kafka.username !== undefined) options.username = kafka.username;
   if (kafka.password !== undefined) options.password = kafka.password;

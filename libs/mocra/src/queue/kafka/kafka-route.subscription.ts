@@ -36,6 +36,8 @@ export interface KafkaSubscriptionHost {
 
 export interface KafkaRouteSubscriptionOptions {
   route: Route;
+  /** Consume this worker group's topics of the route (node placement) instead of the default ones. */
+  workerGroup?: string;
   handler: QueueHandler<PipelineEnvelope>;
   concurrency: number;
   /** Records buffered in this process (fetched, not yet delivered) before fetching pauses. */
@@ -121,9 +123,9 @@ export class KafkaRouteSubscription {
   ) {
     this.half = Math.max(1, Math.floor(options.bufferLimit / 2));
     for (const priority of PRIORITIES)
-      this.topics.set(routeTopic(host.namespace, options.route, priority), priority);
+      this.topics.set(routeTopic(host.namespace, options.route, priority, options.workerGroup), priority);
     this.consumer = kafka.consumer({
-      groupId: routeGroupId(host.namespace, options.route),
+      groupId: routeGroupId(host.namespace, options.route, options.workerGroup),
       sessionTimeout: options.sessionTimeoutMs,
       heartbeatInterval: Math.max(100, Math.floor(options.sessionTimeoutMs / 5)),
       rebalanceTimeout: Math.max(options.sessionTimeoutMs, 10_000),
@@ -144,6 +146,15 @@ export class KafkaRouteSubscription {
 
   get route(): Route {
     return this.options.route;
+  }
+
+  get workerGroup(): string | undefined {
+    return this.options.workerGroup;
+  }
+
+  /** The topics this subscription consumes, with their priority. */
+  get topicPriorities(): ReadonlyMap<string, Priority> {
+    return this.topics;
   }
 
   /** Resolves once the consumer runs (it joins the group in the background); rejects if it could not start. */
@@ -264,6 +275,7 @@ export class KafkaRouteSubscription {
       resolveOffset(record.offset);
       const msg = this.toMessage(
         record.value,
+        record.key,
         record.headers,
         record.timestamp,
         priority,
@@ -306,6 +318,7 @@ export class KafkaRouteSubscription {
 
   private toMessage(
     value: Buffer | null,
+    key: Buffer | null,
     headers: IHeaders | undefined,
     timestamp: string,
     priority: Priority,
@@ -323,7 +336,7 @@ export class KafkaRouteSubscription {
     try {
       const envelope = this.host.codec.decode(value);
       if (envelope.kind === 'dead_letter') throw new Error('a dead letter on a route topic');
-      return {
+      const msg: QueueMessage<PipelineEnvelope> = {
         id: headerString(headers, HEADER_ID) ?? `${topic}/${partition}/${offset}`,
         route: this.options.route,
         priority,
@@ -331,6 +344,9 @@ export class KafkaRouteSubscription {
         attempt: headerAttempt(headers),
         enqueuedAtMs: Number(timestamp),
       };
+      // The record key is the work id (cross-process run completion); records without one are not tracked.
+      if (key !== null && key.length > 0) msg.workId = key.toString('utf8');
+      return msg;
     } catch (err) {
       this.host.onError(err, `skipped undecodable record ${topic}/${partition}/${offset}`);
       return undefined;
@@ -497,7 +513,7 @@ export class KafkaRouteSubscription {
         if (!isRebalanceError(err)) {
           this.host.onError(
             err,
-            `offset commit for group '${routeGroupId(this.host.namespace, this.options.route)}'`,
+            `offset commit for group '${routeGroupId(this.host.namespace, this.options.route, this.options.workerGroup)}'`,
           );
         }
         if (this.active) this.scheduleCommit(this.options.commitIntervalMs * 10);

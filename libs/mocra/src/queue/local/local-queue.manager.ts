@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { MemoryDeadLetterStore } from '../dlq/memory-dead-letter.store.js';
 import type { DeadLetterStore } from '../dlq/dead-letter.store.js';
 import {
@@ -75,7 +75,8 @@ export class LocalQueueManager implements QueueManager {
   private readonly clock: () => number;
   private readonly onError: (err: unknown, context: string) => void;
   private readonly routes = new Map<Route, RouteState>();
-  private readonly idPrefix = randomUUID();
+  // Short: a wide crawl keeps very many messages waiting, each holding its id (unique per manager is enough).
+  private readonly idPrefix = randomBytes(6).toString('base64url');
   private seq = 0;
 
   private turnDeliveries = 0;
