@@ -12,10 +12,15 @@ let readme = readFileSync(readmePath, 'utf8');
 const original = readme;
 const blocks = [...readme.matchAll(/<!-- include:(\S+) -->[\s\S]*?<!-- \/include -->/g)];
 for (const [block, file] of blocks) {
+  // Headings go one level down; lines starting with '#' inside fenced code (TOML comments) stay as they are.
+  let fenced = false;
   const doc = readFileSync(join(root, file), 'utf8')
     .trim()
     .split('\n')
-    .map((line) => (line.startsWith('#') ? '#' + line : line))
+    .map((line) => {
+      if (line.startsWith('```')) fenced = !fenced;
+      return !fenced && line.startsWith('#') ? '#' + line : line;
+    })
     .join('\n');
   // A function replacement: the docs hold `$'`-like text that a string replacement would expand.
   readme = readme.replace(block, () => `<!-- include:${file} -->\n${doc}\n<!-- /include -->`);
