@@ -30,11 +30,25 @@ import {
   QUEUE_MANAGER,
 } from './mocra.tokens.js';
 import { createQueueManager } from './queue/queue-manager.factory.js';
+import type { QueueManager } from './queue/queue-manager.js';
 import { MOCRA_RAFT_STATUS } from './control/raft-status.js';
 import { RaftCacheService } from './raft/coordination/raft-cache.service.js';
 import { RaftRateLimiter } from './raft/coordination/raft-rate-limiter.js';
 import { RaftService } from './raft/raft.service.js';
 import { ClusterSyncService } from './raft/cluster-sync.service.js';
+
+const RESUME_POLL_MS = 25;
+
+/** Resolves once the queue is no longer paused (pause is rare: a short poll beats wiring events through). */
+function untilResumed(queue: QueueManager): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (queue.paused) return;
+      clearInterval(timer);
+      resolve();
+    }, RESUME_POLL_MS);
+  });
+}
 
 const CORE_PROVIDERS: Provider[] = [
   MocraMetadataAccessor,
@@ -83,6 +97,7 @@ const CORE_PROVIDERS: Provider[] = [
       cache: CacheService,
       metrics: MocraMetrics,
       raft: RaftService | null,
+      queue: QueueManager,
     ) =>
       new DownloadCoordinator({
         config,
@@ -93,8 +108,9 @@ const CORE_PROVIDERS: Provider[] = [
           ? { rateLimiter: new RaftRateLimiter(raft.client, { holder: raft.nodeId }) }
           : {}),
         onRateLimitWait: (module, ms) => metrics.rateLimitWait(module, ms),
+        pauseGate: () => (queue.paused ? untilResumed(queue) : undefined),
       }),
-    inject: [MOCRA_CONFIG, DOWNLOADER, CACHE_SERVICE, MocraMetrics, RaftService],
+    inject: [MOCRA_CONFIG, DOWNLOADER, CACHE_SERVICE, MocraMetrics, RaftService, QUEUE_MANAGER],
   },
   {
     provide: QUEUE_MANAGER,

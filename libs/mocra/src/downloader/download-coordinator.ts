@@ -53,6 +53,11 @@ export interface DownloadCoordinatorOptions {
   proxyAttempts?: number;
   /** Told of every download that had to wait for a rate limit (host, group or module), with the wait in ms. */
   onRateLimitWait?: (module: string, waitedMs: number) => void;
+  /**
+   * A promise while the crawl is paused, undefined otherwise. Downloads waiting for a slot hold here, and one that
+   * got its slot during a pause gives it back and waits: after a pause only requests already leaving go out.
+   */
+  pauseGate?: () => Promise<void> | undefined;
 }
 
 /** What passing the gates holds: the concurrency slots, and the rate slots until the request leaves. */
@@ -93,6 +98,7 @@ export class DownloadCoordinator {
   private readonly userAgent: string;
   private readonly proxyAttempts: number;
   private readonly onRateLimitWait: ((module: string, waitedMs: number) => void) | undefined;
+  private readonly pauseGate: (() => Promise<void> | undefined) | undefined;
   private closed = false;
 
   constructor(opts: DownloadCoordinatorOptions) {
@@ -100,6 +106,7 @@ export class DownloadCoordinator {
     this.downloader = opts.downloader;
     this.cache = opts.cache;
     this.clock = opts.clock ?? Date.now;
+    this.pauseGate = opts.pauseGate;
     this.limiter = opts.rateLimiter ?? new LocalRateLimiter();
     this.politeness = new HostPoliteness(opts.politeness, this.clock);
     this.pools = opts.proxyPools ?? new ProxyPools(opts.config.proxy, { clock: this.clock });
@@ -195,6 +202,7 @@ export class DownloadCoordinator {
     signal: AbortSignal | undefined,
   ): Promise<PassedGates> {
     for (;;) {
+      await this.pauseGate?.();
       // Waiting out a block holds no slot, so the module's other hosts keep flowing meanwhile.
       await this.hostUnblocked(req, host, signal);
       const moduleSlot = this.slot(this.moduleSlots, policy.module, policy.concurrency);
@@ -228,8 +236,10 @@ export class DownloadCoordinator {
           throw err;
         }
       }
-      // A 429 that arrived while this request waited for its slot blocks it too.
-      if (this.politeness.blockedUntil(host) <= this.clock()) return { release, sent };
+      // A 429 that arrived while this request waited for its slot blocks it too; so does a pause.
+      if (this.politeness.blockedUntil(host) <= this.clock() && !this.pauseGate?.()) {
+        return { release, sent };
+      }
       sent?.();
       release();
     }
