@@ -91,6 +91,13 @@ export class LevelStorage implements PersistentStorage {
   private writes: Promise<void> = Promise.resolve();
   private failure: Error | undefined;
   private closing: Promise<void> | undefined;
+  /**
+   * A commit-only hard state change not yet on disk. The core needs no durable commit index (a restarted node
+   * learns it again from the leader), so such a change rides along with the next write instead of costing one of
+   * its own on every node for every commit; createSnapshot and close() write it too, so the stored commit never
+   * falls behind the snapshot.
+   */
+  private hardStateDirty = false;
 
   private constructor(
     private readonly db: Db,
@@ -194,13 +201,24 @@ export class LevelStorage implements PersistentStorage {
       const offsetAfterSnapshot = update.snapshot ? update.snapshot.metadata.index : this.offset();
       const lastAfterSnapshot = update.snapshot ? offsetAfterSnapshot : this.lastIndex();
       const appended = entriesToAppend(update.entries, offsetAfterSnapshot, lastAfterSnapshot);
+      const hs = update.hardState;
+      if (
+        !sync &&
+        !update.snapshot &&
+        appended.length === 0 &&
+        hs !== undefined &&
+        hs.term === this.hardState.term &&
+        hs.vote === this.hardState.vote
+      ) {
+        this.hardState = { ...hs };
+        this.hardStateDirty = true;
+        return Promise.resolve();
+      }
       // every check passed: from here on the view changes and the batch describes the same change
       if (update.snapshot) this.installSnapshot(update.snapshot, ops);
       if (appended.length > 0) this.appendEntries(appended, ops);
-      if (update.hardState) {
-        this.hardState = { ...update.hardState };
-        ops.push({ type: 'put', key: HARD_STATE_KEY, value: encodeHardState(this.hardState) });
-      }
+      if (hs) this.hardState = { ...hs };
+      if (hs || this.hardStateDirty) this.putHardState(ops);
     } catch (error) {
       return Promise.reject(error as Error);
     }
@@ -238,6 +256,7 @@ export class LevelStorage implements PersistentStorage {
       }
       this.snap = snapshot;
       ops.push({ type: 'put', key: SNAPSHOT_KEY, value: encodeSnapshot(snapshot) });
+      if (this.hardStateDirty) this.putHardState(ops);
     } catch (error) {
       return Promise.reject(error as Error);
     }
@@ -246,6 +265,11 @@ export class LevelStorage implements PersistentStorage {
 
   /** Waits for every write already issued, then closes the database. Later writes are refused. */
   close(): Promise<void> {
+    if (!this.closing && this.hardStateDirty && !this.failure) {
+      const ops: BatchOp[] = [];
+      this.putHardState(ops);
+      void this.write(ops, false).catch(() => undefined);
+    }
     this.closing ??= this.writes.then(() => this.db.close());
     return this.closing;
   }
@@ -255,6 +279,11 @@ export class LevelStorage implements PersistentStorage {
   private checkWritable(what: string): void {
     if (this.closing) throw new RaftUsageError(`raft storage ${this.dir}: ${what} after close()`);
     if (this.failure) throw this.failure;
+  }
+
+  private putHardState(ops: BatchOp[]): void {
+    ops.push({ type: 'put', key: HARD_STATE_KEY, value: encodeHardState(this.hardState) });
+    this.hardStateDirty = false;
   }
 
   /** Replaces the whole log with the snapshot: every stored entry key goes in the same batch. */
