@@ -1,13 +1,7 @@
 import { ClassicLevel } from 'classic-level';
-import {
-  CompactedError,
-  RaftError,
-  RaftUsageError,
-  SnapshotOutOfDateError,
-  UnavailableError,
-} from '../core/errors.js';
-import { limitSize } from '../core/raft-log.js';
+import { RaftError, RaftUsageError, SnapshotOutOfDateError, UnavailableError } from '../core/errors.js';
 import type { ConfState, Entry, HardState, RaftLogger, Snapshot } from '../core/types.js';
+import { LogViewStorage } from './log-view-storage.js';
 import type { PersistentStorage, StorageUpdate } from './persistent-storage.js';
 import {
   ENTRY_KEYS_END,
@@ -83,10 +77,7 @@ function dummyEntry(index: number, term: number): Entry {
  * memory, so the core's reads stay synchronous; persist() and createSnapshot() update that view at once and resolve
  * when LevelDB holds the write, each as ONE atomic batch (a conflicting tail's deletion included), in call order.
  */
-export class LevelStorage implements PersistentStorage {
-  private hardState: HardState;
-  private snap: Snapshot;
-  private ents: Entry[];
+export class LevelStorage extends LogViewStorage implements PersistentStorage {
   /** The chain of writes: each batch starts once the previous one is done, so disk order is call order. */
   private writes: Promise<void> = Promise.resolve();
   private failure: Error | undefined;
@@ -107,9 +98,7 @@ export class LevelStorage implements PersistentStorage {
     /** Set when open() cut a torn or corrupt uncommitted tail. */
     readonly recovered: StorageRecovery | undefined,
   ) {
-    this.hardState = loaded.hardState;
-    this.snap = loaded.snapshot;
-    this.ents = loaded.ents;
+    super(loaded.hardState, loaded.snapshot, loaded.ents);
   }
 
   /**
@@ -147,43 +136,6 @@ export class LevelStorage implements PersistentStorage {
       await db.close();
       throw error;
     }
-  }
-
-  // ---- Storage (synchronous reads from the in-memory view) ----------------------------------------------
-
-  initialState(): { hardState: HardState; confState: ConfState } {
-    return { hardState: { ...this.hardState }, confState: this.snap.metadata.confState };
-  }
-
-  private offset(): number {
-    return this.ents[0]!.index;
-  }
-
-  entries(lo: number, hi: number, maxBytes = Infinity): Entry[] {
-    const off = this.offset();
-    if (lo <= off) throw new CompactedError(lo, off + 1);
-    if (hi > this.lastIndex() + 1) throw new UnavailableError(hi - 1, this.lastIndex());
-    return limitSize(this.ents.slice(lo - off, hi - off), maxBytes);
-  }
-
-  term(index: number): number {
-    const off = this.offset();
-    if (index < off) throw new CompactedError(index, off + 1);
-    const e = this.ents[index - off];
-    if (!e) throw new UnavailableError(index, this.lastIndex());
-    return e.term;
-  }
-
-  firstIndex(): number {
-    return this.offset() + 1;
-  }
-
-  lastIndex(): number {
-    return this.offset() + this.ents.length - 1;
-  }
-
-  snapshot(): Snapshot {
-    return this.snap;
   }
 
   // ---- PersistentStorage ----------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { CompactedError, RaftError, SnapshotOutOfDateError, UnavailableError } from '../core/errors.js';
-import { limitSize } from '../core/raft-log.js';
-import type { ConfState, Entry, HardState, Snapshot, Storage } from '../core/types.js';
+import type { ConfState, Entry, HardState, Snapshot } from '../core/types.js';
+import { LogViewStorage } from './log-view-storage.js';
 
 function emptyConfState(): ConfState {
   return { voters: [], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
@@ -11,49 +11,15 @@ function emptyConfState(): ConfState {
  * which lets a simulator check that no message ever depends on unsynced state. Volatility is an undo journal of
  * the writes since the last sync, so neither sync() nor crash() copies the log.
  */
-export class MemoryStorage implements Storage {
-  private hardState: HardState = { term: 0, vote: '', commit: 0 };
-  private snap: Snapshot = {
-    metadata: { index: 0, term: 0, confState: emptyConfState() },
-    data: new Uint8Array(0),
-  };
-  /** ents[0] is a dummy entry at the snapshot's index and term. */
-  private ents: Entry[] = [{ term: 0, index: 0, type: 'normal', data: new Uint8Array(0) }];
+export class MemoryStorage extends LogViewStorage {
   private undo: Array<() => void> = [];
 
-  initialState(): { hardState: HardState; confState: ConfState } {
-    return { hardState: { ...this.hardState }, confState: this.snap.metadata.confState };
-  }
-
-  private offset(): number {
-    return this.ents[0]!.index;
-  }
-
-  entries(lo: number, hi: number, maxBytes = Infinity): Entry[] {
-    const off = this.offset();
-    if (lo <= off) throw new CompactedError(lo, off + 1);
-    if (hi > this.lastIndex() + 1) throw new UnavailableError(hi - 1, this.lastIndex());
-    return limitSize(this.ents.slice(lo - off, hi - off), maxBytes);
-  }
-
-  term(index: number): number {
-    const off = this.offset();
-    if (index < off) throw new CompactedError(index, off + 1);
-    const e = this.ents[index - off];
-    if (!e) throw new UnavailableError(index, this.lastIndex());
-    return e.term;
-  }
-
-  firstIndex(): number {
-    return this.offset() + 1;
-  }
-
-  lastIndex(): number {
-    return this.offset() + this.ents.length - 1;
-  }
-
-  snapshot(): Snapshot {
-    return this.snap;
+  constructor() {
+    super(
+      { term: 0, vote: '', commit: 0 },
+      { metadata: { index: 0, term: 0, confState: emptyConfState() }, data: new Uint8Array(0) },
+      [{ term: 0, index: 0, type: 'normal', data: new Uint8Array(0) }],
+    );
   }
 
   hardStateNow(): HardState {
