@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, NotFoundException, Param, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, NotFoundException, Optional, Param, UseGuards } from '@nestjs/common';
 import type { EngineStats } from '../engine/engine-stats.js';
 import { MocraService } from '../engine/mocra.service.js';
 import type { RunSummary } from '../engine/run-summary.js';
@@ -6,6 +6,7 @@ import { MOCRA_CONFIG, QUEUE_MANAGER } from '../mocra.tokens.js';
 import type { MocraConfig } from '../config/mocra-config.js';
 import { PRIORITIES, ROUTES, type Priority, type Route } from '../queue/envelope.js';
 import type { QueueManager } from '../queue/queue-manager.js';
+import { ClusterSyncService, type ClusterNodeStatus } from '../raft/cluster-sync.service.js';
 import { ApiKeyGuard } from './api-key.guard.js';
 
 export interface DebugStatus {
@@ -34,6 +35,7 @@ export class DebugStatusController {
     private readonly mocra: MocraService,
     @Inject(MOCRA_CONFIG) private readonly config: MocraConfig,
     @Inject(QUEUE_MANAGER) private readonly queue: QueueManager,
+    @Optional() private readonly clusterSync?: ClusterSyncService,
   ) {}
 
   @Get()
@@ -44,6 +46,17 @@ export class DebugStatusController {
       activeRuns: this.mocra.activeRuns(),
       recentRuns: this.mocra.recentRuns(),
     };
+  }
+
+  /**
+   * With [raft]: every live member's counters and active runs from the replicated status table (each member
+   * publishes its own with every heartbeat, 2 s); without it, this process alone.
+   */
+  @Get('cluster')
+  clusterStatus(): ClusterNodeStatus[] {
+    if (this.clusterSync?.enabled) return this.clusterSync.clusterStatus();
+    const own = this.status();
+    return [{ nodeId: own.nodeId, at: Date.now(), stats: own.stats, activeRuns: own.activeRuns }];
   }
 
   /** One entry per pipeline route (stage): waiting messages per priority and messages in flight. */

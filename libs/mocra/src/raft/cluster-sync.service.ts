@@ -14,7 +14,8 @@ import type { MocraConfig } from '../config/mocra-config.js';
 import { CrawlerRegistry, type ModuleRuntimeSettings } from '../engine/crawler.registry.js';
 import { SerialModuleBusyError, type DispatchGate } from '../engine/dispatch-gate.js';
 import { MocraService } from '../engine/mocra.service.js';
-import type { RunHandle } from '../engine/run-summary.js';
+import type { EngineStats } from '../engine/engine-stats.js';
+import type { RunHandle, RunSummary } from '../engine/run-summary.js';
 import { MOCRA_CONFIG } from '../mocra.tokens.js';
 import { RaftService } from './raft.service.js';
 
@@ -24,6 +25,7 @@ const HEARTBEAT_INTERVAL_MS = 2_000;
 /** A node missing this many heartbeats is shown as not alive in /cluster/nodes. */
 const ALIVE_TTL_MS = 3 * HEARTBEAT_INTERVAL_MS;
 const CONFIG_PREFIX = 'module:';
+const STATUS_PREFIX = 'node/';
 
 /** Module settings as stored in the replicated config store (null = "no cron", which MessagePack keeps). */
 type StoredSettings = Partial<Omit<ModuleRuntimeSettings, 'cron'>> & { cron?: string | null };
@@ -36,6 +38,14 @@ export interface ClusterNodeRecord {
   lastSeen: number;
   /** What the member told about itself when it registered. */
   meta: ClusterNodeMeta | undefined;
+}
+
+/** What each member publishes about itself every heartbeat (expires with it). */
+export interface ClusterNodeStatus {
+  nodeId: string;
+  at: number;
+  stats: EngineStats;
+  activeRuns: RunSummary[];
 }
 
 export interface ClusterNodeMeta {
@@ -254,7 +264,35 @@ export class ClusterSyncService implements OnApplicationBootstrap, OnApplication
       // refused heartbeat = the registration expired or was lost: register again next time
       if (!register) void this.heartbeat(true);
       else this.logger.debug(`node registration failed: ${String(error)}`);
+      return;
     }
+    await this.publishStatus(nodeId).catch((error: unknown) =>
+      this.logger.debug(`status publication failed: ${String(error)}`),
+    );
+  }
+
+  /** This process's counters and active runs, kept in the replicated status table while it heartbeats. */
+  private async publishStatus(nodeId: string): Promise<void> {
+    const raft = this.requireRaft();
+    const status: ClusterNodeStatus = {
+      nodeId,
+      at: Date.now(),
+      stats: { ...this.mocra.stats() },
+      activeRuns: this.mocra.activeRuns().map((r) => ({ ...r })),
+    };
+    // JSON round trip: the status table stores plain MessagePack data, not class instances or undefined fields
+    await raft.client.statusPut(
+      `${STATUS_PREFIX}${nodeId}`,
+      JSON.parse(JSON.stringify(status)) as object,
+      ALIVE_TTL_MS,
+    );
+  }
+
+  /** Every live member's last published status (local read: a view for humans). */
+  clusterStatus(): ClusterNodeStatus[] {
+    return this.requireRaft()
+      .client.statusList<ClusterNodeStatus>(STATUS_PREFIX)
+      .map((r) => r.value);
   }
 
   private requireRaft(): RaftService {

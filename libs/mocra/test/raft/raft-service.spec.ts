@@ -62,6 +62,11 @@ describe('RaftService in one mocra app (founding member, cache.backend = "raft")
       .poll(async () => (await api(first.url, 'GET', '/cluster/nodes')).json)
       .toMatchObject([{ id: `node-${addr}`, raftAddr: addr, alive: true, self: true }]);
 
+    // each member publishes its counters into the replicated status table with its heartbeat
+    await expect
+      .poll(async () => (await api(first.url, 'GET', '/debug/status/cluster')).json, { timeout: 10_000 })
+      .toMatchObject([{ nodeId: `node-${addr}`, stats: { items: 30 } }]);
+
     const health = await api(first.url, 'GET', '/health');
     expect(health.status).toBe(200);
     expect(health.json).toMatchObject({
