@@ -205,6 +205,11 @@ export function mocraOpenApiDocument(): Json {
           '200': json({ type: 'object' }, '{nodeId, stats, activeRuns, recentRuns}'),
         }),
       },
+      '/debug/status/cluster': {
+        get: op('Every live member: counters and active runs (with [raft]; else this process)', {
+          '200': json({ type: 'array', items: { type: 'object' } }, '[{nodeId, at, stats, activeRuns}]'),
+        }),
+      },
       '/debug/status/stages': {
         get: op('Per pipeline route: waiting messages by priority and in flight', {
           '200': json({ type: 'array', items: { type: 'object' } }, 'stages'),
