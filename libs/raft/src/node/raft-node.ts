@@ -370,12 +370,24 @@ export class RaftNode extends EventEmitter {
         // A leader's messages may leave while its own disk write is in flight (Raft thesis §10.2.1): it counts
         // its own copy of new entries only once advance() marks them stable, so nothing commits on a copy that
         // a crash could still take away. Everyone else persists first (votes, terms and acks must be durable).
-        const leaderFirst = (rd.softState?.role ?? this.role) === 'leader';
-        if (leaderFirst) this.opts.transport.send(rd.messages);
-        await this.persist(rd);
-        if (this.raw !== raw || this.stopped) return;
-        if (!leaderFirst) this.opts.transport.send(rd.messages);
-        this.handleReady(raw, rd);
+        if (!rd.mustSync && rd.snapshot === undefined) {
+          // Nothing in this Ready has to reach the disk first: its committed entries were persisted by earlier
+          // Readies and a commit index need not be durable. Apply first and let the callers' continuations (a
+          // client's answer) run before this Ready's messages take their socket writes.
+          this.handleReady(raw, rd);
+          await Promise.resolve();
+          if (this.raw !== raw || this.stopped) return;
+          this.opts.transport.send(rd.messages);
+          await this.persist(rd);
+          if (this.raw !== raw || this.stopped) return;
+        } else {
+          const leaderFirst = (rd.softState?.role ?? this.role) === 'leader';
+          if (leaderFirst) this.opts.transport.send(rd.messages);
+          await this.persist(rd);
+          if (this.raw !== raw || this.stopped) return;
+          if (!leaderFirst) this.opts.transport.send(rd.messages);
+          this.handleReady(raw, rd);
+        }
         raw.advance(rd);
         this.serveReads();
         await this.maybeSnapshot();
