@@ -101,11 +101,13 @@ async function main(): Promise<void> {
         stop: async () => undefined,
       }
     : await (await etcdScript()).startEtcdCluster();
+  // etcd's defaults on both sides: 100 ms heartbeat, 1 s election, a snapshot every 100,000 entries (etcd's
+  // --snapshot-count) keeping 5,000 behind it (etcd's catch-up entries)
   const raft = new RaftKvCluster(
     {
       heartbeatIntervalMs: 100,
       electionTimeoutMs: 1_000,
-      snapshotInterval: 10_000,
+      snapshotInterval: 100_000,
       snapshotKeepEntries: 5_000,
     },
     maxClients,
