@@ -1,48 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { LocalCacheService } from '../../src/cache/index.js';
+import { cacheServiceContract, fakeClock } from './cache-service.contract.js';
 
-function fakeClock(): { now: () => number; advance(ms: number): void } {
-  let t = 1_000_000;
-  return { now: () => t, advance: (ms) => void (t += ms) };
-}
-
+// The behaviour every CacheService shares is the contract (RaftCacheService runs it too); the sweep is local only.
 describe('LocalCacheService', () => {
-  it('stores bytes and plain data, and expires entries after their TTL', async () => {
-    const clock = fakeClock();
-    const cache = new LocalCacheService({ clock: clock.now, sweepIntervalMs: 0 });
-    await cache.set('bytes', new Uint8Array([1, 2, 3]), 1_000);
-    await cache.set('data', { a: [1, 'x'] });
-    expect(await cache.get('bytes')).toEqual(new Uint8Array([1, 2, 3]));
-    clock.advance(999);
-    expect(await cache.get('bytes')).toBeDefined();
-    clock.advance(1);
-    expect(await cache.get('bytes')).toBeUndefined();
-    expect(await cache.get('data')).toEqual({ a: [1, 'x'] });
-    await cache.close();
-  });
-
-  it('setIfAbsent stores only over an absent or expired key', async () => {
-    const clock = fakeClock();
-    const cache = new LocalCacheService({ clock: clock.now, sweepIntervalMs: 0 });
-    expect(await cache.setIfAbsent('lock', 'a', 100)).toBe(true);
-    expect(await cache.setIfAbsent('lock', 'b', 100)).toBe(false);
-    expect(await cache.get('lock')).toBe('a');
-    clock.advance(100);
-    expect(await cache.setIfAbsent('lock', 'c', 100)).toBe(true);
-    expect(await cache.get('lock')).toBe('c');
-  });
-
-  it('incr counts from zero and keeps the window set at creation', async () => {
-    const clock = fakeClock();
-    const cache = new LocalCacheService({ clock: clock.now, sweepIntervalMs: 0 });
-    expect(await cache.incr('n', 1, 1_000)).toBe(1);
-    clock.advance(600);
-    expect(await cache.incr('n', 2, 1_000)).toBe(3);
-    clock.advance(400);
-    expect(await cache.incr('n', 1, 1_000)).toBe(1);
-    await cache.set('s', 'text');
-    await expect(cache.incr('s')).rejects.toThrow(/"s".*non-number/);
-  });
+  cacheServiceContract((clock) => new LocalCacheService({ clock: clock.now, sweepIntervalMs: 0 }));
 
   it('del reports whether a live key existed; sweep drops expired entries nobody reads', async () => {
     const clock = fakeClock();

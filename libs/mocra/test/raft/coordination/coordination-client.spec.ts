@@ -4,7 +4,7 @@ import {
   CoordinationCommandError,
   CoordinationStateMachine,
 } from '../../../src/raft/coordination/index.js';
-import { fakeClock } from './support/cache-service.contract.js';
+import { fakeClock } from '../../cache/cache-service.contract.js';
 import { InProcessPort } from './support/in-process-port.js';
 
 // Unit tests of CoordinationClient over one replica behind an in-process port (no Raft in between).

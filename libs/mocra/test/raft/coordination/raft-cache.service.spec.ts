@@ -1,16 +1,11 @@
 import { describe } from 'vitest';
-import { LocalCacheService } from '../../../src/cache/index.js';
 import {
   CoordinationClient,
   CoordinationStateMachine,
   RaftCacheService,
 } from '../../../src/raft/coordination/index.js';
-import { cacheServiceContract } from './support/cache-service.contract.js';
+import { cacheServiceContract } from '../../cache/cache-service.contract.js';
 import { InProcessPort } from './support/in-process-port.js';
-
-describe('CacheService contract: LocalCacheService (the reference)', () => {
-  cacheServiceContract((clock) => new LocalCacheService({ clock: clock.now, sweepIntervalMs: 0 }));
-});
 
 // Unit test: one CoordinationStateMachine replica behind an in-process port, no Raft in between.
 describe('CacheService contract: RaftCacheService over one replica (unit test, in-process port)', () => {

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import type { CacheService } from '../../../../src/cache/index.js';
+import type { CacheService } from '../../src/cache/index.js';
 
 export interface FakeClock {
   now: () => number;
@@ -12,8 +12,8 @@ export function fakeClock(start = 1_000_000): FakeClock {
 }
 
 /**
- * Behaviour every CacheService must show (the checks of the LocalCacheService spec that go through the interface),
- * run against each implementation with a clock the test drives.
+ * Behaviour every CacheService must show, run against each implementation (LocalCacheService, RaftCacheService) with
+ * a clock the test drives.
  */
 export function cacheServiceContract(make: (clock: FakeClock) => CacheService): void {
   it('stores bytes and plain data, and expires entries after their TTL', async () => {
