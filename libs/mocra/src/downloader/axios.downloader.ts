@@ -19,7 +19,7 @@ import {
   DownloadDeadline,
   sleepBeforeSend,
 } from './request-encoding.js';
-import { REDIRECT_STATUSES, redirectHop } from './redirect-hop.js';
+import { nextRedirect } from './redirect-hop.js';
 
 export interface AxiosDownloaderOptions {
   /** Most open sockets per origin (and idle sockets kept for reuse). */
@@ -111,11 +111,8 @@ export class AxiosDownloader implements Downloader {
           maxContentLength: hasLimit(max) ? max : -1,
         });
         const location: unknown = res.headers['location'];
-        if (this.maxRedirects > 0 && REDIRECT_STATUSES.has(res.status) && typeof location === 'string') {
-          if (hop >= this.maxRedirects) {
-            throw failure('network', req, `too many redirects (more than ${this.maxRedirects})`);
-          }
-          const next = redirectHop(req, res.status, location, target, method, headers);
+        const next = nextRedirect(req, hop, this.maxRedirects, res.status, location, target, method, headers);
+        if (next) {
           target = next.url;
           method = next.method;
           if (next.dropBody) data = undefined;

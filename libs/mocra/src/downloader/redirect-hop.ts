@@ -2,7 +2,7 @@ import type { HttpMethod, RequestData } from '../request/request-data.js';
 import { failure } from './request-encoding.js';
 
 /** Statuses whose Location header a downloader follows. */
-export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
 export interface RedirectHop {
   url: string;
@@ -17,7 +17,7 @@ export interface RedirectHop {
  * downloaders follow redirects through this, so they agree on the final URL and on what each hop sends.
  * Edits `headers` in place for the next hop.
  */
-export function redirectHop(
+function redirectHop(
   req: RequestData,
   status: number,
   location: string,
@@ -42,4 +42,23 @@ export function redirectHop(
     delete headers['cookie'];
   }
   return { url: next.href, method, dropBody };
+}
+
+/**
+ * The hop to take when a response is a redirect to follow, or undefined when it is not one (not a redirect status,
+ * no Location, or redirects disabled with maxRedirects 0). Throws past maxRedirects or on an invalid Location.
+ */
+export function nextRedirect(
+  req: RequestData,
+  hop: number,
+  maxRedirects: number,
+  status: number,
+  location: unknown,
+  from: string,
+  method: HttpMethod,
+  headers: Record<string, string>,
+): RedirectHop | undefined {
+  if (maxRedirects <= 0 || !REDIRECT_STATUSES.has(status) || typeof location !== 'string') return undefined;
+  if (hop >= maxRedirects) throw failure('network', req, `too many redirects (more than ${maxRedirects})`);
+  return redirectHop(req, status, location, from, method, headers);
 }

@@ -19,7 +19,7 @@ import {
   DownloadDeadline,
   sleepBeforeSend,
 } from './request-encoding.js';
-import { REDIRECT_STATUSES, redirectHop } from './redirect-hop.js';
+import { nextRedirect } from './redirect-hop.js';
 import { reportingSent, withOnSent } from './undici-sent-report.js';
 
 export interface UndiciDownloaderOptions {
@@ -114,14 +114,25 @@ export class UndiciDownloader implements Downloader {
             opts.onSent,
           ),
         );
-        const location = res.headers['location'];
-        if (REDIRECT_STATUSES.has(res.statusCode) && typeof location === 'string' && this.maxRedirects > 0) {
-          if (hop >= this.maxRedirects) {
-            discard(res.body);
-            throw failure('network', req, `too many redirects (more than ${this.maxRedirects})`);
-          }
+        let next;
+        try {
+          next = nextRedirect(
+            req,
+            hop,
+            this.maxRedirects,
+            res.statusCode,
+            res.headers['location'],
+            target,
+            method,
+            headers,
+          );
+        } catch (err) {
+          // too many hops or an invalid Location: the body is not read, so free its socket
+          discard(res.body);
+          throw err;
+        }
+        if (next) {
           res.body.resume();
-          const next = redirectHop(req, res.statusCode, location, target, method, headers);
           target = next.url;
           method = next.method;
           if (next.dropBody) body = undefined;
