@@ -73,7 +73,7 @@ export async function startSite(items: number): Promise<TestSite> {
 
 @Node('list', { entry: true })
 @Next('item')
-class ListNode implements CrawlerNode {
+export class ListNode implements CrawlerNode {
   generate(ctx: GenerateContext): Request {
     return Request.get(`${String(ctx.config['base'])}/list`);
   }
@@ -85,7 +85,7 @@ class ListNode implements CrawlerNode {
 }
 
 @Node('item')
-class ItemNode implements CrawlerNode<{ url: string }> {
+export class ItemNode implements CrawlerNode<{ url: string }> {
   generate(ctx: GenerateContext<{ url: string }>): Request {
     return Request.get(ctx.input!.url);
   }
@@ -114,7 +114,7 @@ export class MemoryStore implements StoreMiddlewareHandler {
 }
 
 @CrawlerModule({ name: 'shop', nodes: [ListNode, ItemNode], storeMiddleware: ['memory'] })
-class ShopModule {}
+export class ShopModule {}
 
 @CrawlerModule({ name: 'broken', nodes: [BrokenNode] })
 class BrokenModule {}

@@ -3,24 +3,10 @@ import { createServer, type AddressInfo } from 'node:net';
 import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import {
-  CrawlerModule,
-  MocraControlModule,
-  MocraModule,
-  Next,
-  Node,
-  ParseOutput,
-  Request,
-  StoreMiddleware,
-  startMocraHttp,
-  type CrawlerNode,
-  type DataItem,
-  type GenerateContext,
-  type Response,
-  type StoreMiddlewareHandler,
-} from '@mocra/core';
+import { MocraControlModule, MocraModule, startMocraHttp } from '@mocra/core';
 import { RaftService } from '../../src/raft/raft.service.js';
-import type { TestSite } from '../control/control-fixtures.js';
+// the control plane's test crawl (list → items into a memory store) serves here too
+import { ItemNode, ListNode, MemoryStore, ShopModule, type TestSite } from '../control/control-fixtures.js';
 
 export const API_KEY = 'raft-smoke-key';
 
@@ -32,40 +18,6 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
-
-@Node('list', { entry: true })
-@Next('item')
-class RaftListNode implements CrawlerNode {
-  generate(ctx: GenerateContext): Request {
-    return Request.get(`${String(ctx.config['base'])}/list`);
-  }
-  parse(res: Response): ParseOutput {
-    const out = new ParseOutput();
-    for (const path of res.json<string[]>()) out.withNext('item', { url: res.urljoin(path) });
-    return out;
-  }
-}
-
-@Node('item')
-class RaftItemNode implements CrawlerNode<{ url: string }> {
-  generate(ctx: GenerateContext<{ url: string }>): Request {
-    return Request.get(ctx.input!.url);
-  }
-  parse(res: Response): ParseOutput {
-    return new ParseOutput().withData(res.json());
-  }
-}
-
-@StoreMiddleware({ name: 'raft-memory' })
-export class RaftMemoryStore implements StoreMiddlewareHandler {
-  readonly items: DataItem[] = [];
-  store(item: DataItem): void {
-    this.items.push(item);
-  }
-}
-
-@CrawlerModule({ name: 'shop', nodes: [RaftListNode, RaftItemNode], storeMiddleware: ['raft-memory'] })
-class RaftShopModule {}
 
 export interface RaftAppOptions {
   site: TestSite;
@@ -80,7 +32,7 @@ export interface RaftApp {
   app: INestApplication;
   url: string;
   raft: RaftService;
-  store: RaftMemoryStore;
+  store: MemoryStore;
   close(): Promise<void>;
 }
 
@@ -103,7 +55,7 @@ export async function bootRaftApp(options: RaftAppOptions): Promise<RaftApp> {
 
   @Module({
     imports: [MocraModule.forRoot({ config }), MocraControlModule],
-    providers: [RaftShopModule, RaftListNode, RaftItemNode, RaftMemoryStore],
+    providers: [ShopModule, ListNode, ItemNode, MemoryStore],
   })
   class RaftTestAppModule {}
 
@@ -118,7 +70,7 @@ export async function bootRaftApp(options: RaftAppOptions): Promise<RaftApp> {
       app,
       url: address.url,
       raft: app.get(RaftService, { strict: false }),
-      store: app.get(RaftMemoryStore, { strict: false }),
+      store: app.get(MemoryStore, { strict: false }),
       close: () => app.close(),
     };
   } catch (error) {
