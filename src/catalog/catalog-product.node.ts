@@ -28,17 +28,11 @@ export class CatalogProductNode implements CrawlerNode<ProductInput> {
   }
 
   parse(res: Response, _ctx: ParseContext): ParseOutput<Product> {
-    const $ = res.$;
-    const sku = $('.sku').first().text().trim();
+    const sku = res.cssFirst('.sku') ?? '';
     const product: Product = {
       id: Number(sku.replace(/^SKU-/, '')),
-      name: $('h1.name').first().text().trim(),
-      price: Number(
-        $('.price')
-          .first()
-          .text()
-          .replace(/[^0-9.]/g, ''),
-      ),
+      name: res.cssFirst('h1.name') ?? '',
+      price: Number((res.cssFirst('.price') ?? '').replace(/[^0-9.]/g, '')),
       sku,
       url: res.url,
     };

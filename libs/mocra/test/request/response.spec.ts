@@ -103,6 +103,45 @@ describe('Response HTML helpers', () => {
     expect(res.css('a.product')).toEqual(['One', 'Two', 'Three', 'One again']);
   });
 
+  it('cssFirst() returns the first match trimmed, or undefined', () => {
+    const res = response(page, { 'content-type': 'text/html' });
+    expect(res.cssFirst('a.product')).toBe('One');
+    expect(res.cssFirst('h2')).toBeUndefined();
+  });
+
+  it("answers cheerio's jQuery selectors (:first, :eq) the way cheerio does", () => {
+    const res = response(page, { 'content-type': 'text/html' });
+    expect(res.css('a.product:eq(1)')).toEqual(['Two']);
+    expect(res.cssFirst('a.product:last')).toBe('One again');
+    expect(res.links('a.product:first')).toEqual(['https://shop.test/p/1']);
+    expect(res.css('a.product:eq(1)')).toEqual(
+      res
+        .$('a.product:eq(1)')
+        .toArray()
+        .map((el) => res.$(el).text()),
+    );
+  });
+
+  it('runs a cached selector against each document, not the first one it saw', () => {
+    const one = response('<p class="x">first</p>', { 'content-type': 'text/html' });
+    const two = response('<p class="x">second</p><p class="x">third</p>', { 'content-type': 'text/html' });
+    expect(one.css('p.x')).toEqual(['first']);
+    expect(two.css('p.x')).toEqual(['second', 'third']);
+    expect(one.cssFirst('p.x')).toBe('first');
+  });
+
+  it('reports a malformed selector as an error naming it and the URL', () => {
+    const res = response(page, { 'content-type': 'text/html' });
+    expect(() => res.css('a[href')).toThrow(ResponseParseError);
+    expect(() => res.links('a[href')).toThrow(/invalid selector "a\[href".*catalog\/list\?page=1/);
+  });
+
+  it('parses like htmlparser2: no inferred <tbody>, entities decoded', () => {
+    const res = response('<table><tr><td>A &amp; B</td></tr></table>', { 'content-type': 'text/html' });
+    expect(res.css('table > tr > td')).toEqual(['A & B']);
+    expect(res.css('tbody')).toEqual([]);
+  });
+
   it('links() resolves against the response URL, drops fragments and non-http links, dedupes in order', () => {
     const res = response(page, { 'content-type': 'text/html' });
     expect(res.links()).toEqual([
