@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { load } from 'cheerio';
+import { extractListHrefs, extractProduct } from './baseline/catalog-extract.js';
 import { measure, report } from './bench-result.js';
 
 // Child process: Crawlee's HttpCrawler over the site at argv[2], set up as favourably as Crawlee allows for a
-// throughput run, with the same parsing as the example app's nodes (cheerio, the same selectors).
+// throughput run, with the same parsing as the other baselines (catalog-extract.ts: mocra's parser and selectors).
 const [baseUrl, concurrency, shape, listPages] = process.argv.slice(2);
 const workers = Number(concurrency);
 
@@ -45,24 +45,13 @@ const crawler = new HttpCrawler(
     statusMessageLoggingInterval: 3600,
     requestHandler: async ({ request, body, addRequests }) => {
       pages++;
-      const $ = load(typeof body === 'string' ? body : body.toString('utf8'));
+      const html = typeof body === 'string' ? body : body.toString('utf8');
       if (request.url.includes('/product/')) {
-        const sku = $('.sku').first().text().trim();
-        const name = $('h1.name').first().text().trim();
-        const price = Number(
-          $('.price')
-            .first()
-            .text()
-            .replace(/[^0-9.]/g, ''),
-        );
-        if (name !== '' && sku !== '' && !Number.isNaN(price)) items++;
+        if (extractProduct(html) !== undefined) items++;
         return;
       }
-      const links: string[] = [];
-      $('a.product, a[href*="/catalog/"]').each((_, el) => {
-        const href = el.attribs['href'];
-        if (href) links.push(new URL(href, request.loadedUrl ?? request.url).href);
-      });
+      const pageUrl = request.loadedUrl ?? request.url;
+      const links = extractListHrefs(html).map((href) => new URL(href, pageUrl).href);
       // Crawlee's queue deduplicates by uniqueKey (the normalised URL), like the other contenders' seen-sets.
       await addRequests(links);
     },
