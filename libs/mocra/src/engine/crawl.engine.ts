@@ -24,6 +24,7 @@ import type {
   TaskDispatchEnvelope,
   TaskEvent,
 } from '../queue/envelope.js';
+import { MAX_CRAWL_DEPTH } from '../queue/envelope.js';
 import type {
   QueueManager,
   QueueMessage,
@@ -410,7 +411,12 @@ export class CrawlEngine {
       for (const next of output.next) {
         let routing = routings.get(next.target);
         if (routing === undefined) {
-          routing = { ...env.routing, nodeKey: next.target, parentRequestId: env.routing.requestId };
+          routing = {
+            ...env.routing,
+            nodeKey: next.target,
+            parentRequestId: env.routing.requestId,
+            depth: Math.min((env.routing.depth ?? 0) + 1, MAX_CRAWL_DEPTH),
+          };
           routings.set(next.target, routing);
         }
         const dispatch: NodeDispatchEnvelope = {

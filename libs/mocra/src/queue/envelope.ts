@@ -16,6 +16,9 @@ export interface TaskEvent {
   runId?: string;
 }
 
+/** RoutingMeta.depth saturates here: deeper than this, order among depths no longer matters. */
+export const MAX_CRAWL_DEPTH = 0xffff;
+
 export interface RoutingMeta {
   namespace: string;
   account: string;
@@ -26,6 +29,12 @@ export interface RoutingMeta {
   requestId?: string;
   parentRequestId?: string;
   priority: Priority;
+  /**
+   * Hops from the task: absent (0) for what the entry nodes generate, the parent's depth + 1 for a withNext
+   * dispatch. The in-process queues serve deeper work first within a priority, which keeps a wide crawl's frontier
+   * small.
+   */
+  depth?: number;
 }
 
 export interface ExecutionMeta {

@@ -63,6 +63,10 @@ describe('assertEnvelope', () => {
       (e: Mutable) => (at(e, 'routing')['priority'] = 'urgent'),
     ],
     ['routing: expected object, got null', (e: Mutable) => (e['routing'] = null)],
+    [
+      'routing.depth: expected an integer from 0 to 65535, got number',
+      (e: Mutable) => (at(e, 'routing')['depth'] = 65536),
+    ],
     ['exec.retryCount: expected number, got string', (e: Mutable) => (at(e, 'exec')['retryCount'] = '1')],
     ['exec.createdAtMs: expected number, got NaN', (e: Mutable) => (at(e, 'exec')['createdAtMs'] = NaN)],
     ['exec.traceId: expected string, got boolean', (e: Mutable) => (at(e, 'exec')['traceId'] = true)],
@@ -87,6 +91,22 @@ describe('assertEnvelope', () => {
     ],
   ])('request envelope: %s', (message, mutate) => {
     expect(errorOf(() => requestEnvelope(), mutate)).toBe(message);
+  });
+
+  it('accepts a crawl depth from 0 to 65535 and nothing else', () => {
+    for (const ok of [0, 7, 65535]) {
+      const env = requestEnvelope();
+      env.routing.depth = ok;
+      expect(() => assertEnvelope(env)).not.toThrow();
+    }
+    for (const bad of [-1, 1.5, Infinity, '3']) {
+      expect(
+        errorOf(
+          () => requestEnvelope(),
+          (e) => (at(e, 'routing')['depth'] = bad),
+        ),
+      ).toMatch(/^routing\.depth: expected an integer from 0 to 65535/);
+    }
   });
 
   it('checks task events, responses, nested failed envelopes and dead letters', () => {

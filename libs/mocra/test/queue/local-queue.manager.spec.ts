@@ -552,3 +552,109 @@ describe('LocalQueueManager pause, stop and close', () => {
     expect(attempts).toEqual([0, 1]);
   });
 });
+
+describe('LocalQueueManager crawl order and flow control', () => {
+  it('delivers deeper work first within a priority', async () => {
+    const q = manager();
+    const at = (tag: string, depth: number): RequestDispatchEnvelope => {
+      const env = tagged(tag);
+      env.routing.depth = depth;
+      return env;
+    };
+    for (const [tag, depth] of [
+      ['list-2', 1],
+      ['product-a', 2],
+      ['list-3', 1],
+      ['product-b', 2],
+      ['entry', 0],
+    ] as const) {
+      await q.publish('request', at(tag, depth));
+    }
+    const seen: string[] = [];
+    q.subscribe('request', async (m) => void seen.push(tagOf(m)), { concurrency: 1 });
+    await until(() => seen.length === 5, 'five deliveries');
+    expect(seen).toEqual(['product-a', 'product-b', 'list-2', 'list-3', 'entry']);
+  });
+
+  it('holds request deliveries while maxWaiting responses wait, and resumes as parsing drains them', async () => {
+    const q = manager({ flowControl: [{ upstream: 'request', downstream: 'response', maxWaiting: 3 }] });
+    const parse = deferred();
+    let parsing = 0;
+    q.subscribe(
+      'response',
+      async () => {
+        parsing++;
+        await parse.promise;
+      },
+      { concurrency: 1 },
+    );
+    let downloads = 0;
+    q.subscribe(
+      'request',
+      async (m) => {
+        downloads++;
+        await q.publish('response', m.envelope, undefined, { wait: false });
+      },
+      { concurrency: 4 },
+    );
+    for (let i = 0; i < 20; i++) await q.publish('request', tagged(`r${i}`));
+    await until(() => parsing === 1 && q.depth('response') >= 3, 'the response backlog');
+    for (let i = 0; i < 20; i++) await tick();
+    // One response in the parser, three waiting, plus at most the downloads already delivered when the third arrived.
+    expect(q.depth('response')).toBeLessThanOrEqual(3 + 4);
+    expect(downloads).toBeLessThan(20);
+    expect(q.depth('request')).toBeGreaterThan(0);
+    parse.resolve();
+    await until(() => downloads === 20, 'every download after parsing resumed');
+    await q.onIdle();
+    expect(q.depth()).toBe(0);
+  });
+
+  it('does not hold requests on a downstream route nobody consumes', async () => {
+    const q = manager({ flowControl: [{ upstream: 'request', downstream: 'response', maxWaiting: 2 }] });
+    let downloads = 0;
+    q.subscribe(
+      'request',
+      async (m) => {
+        downloads++;
+        await q.publish('response', m.envelope, undefined, { wait: false });
+      },
+      { concurrency: 2 },
+    );
+    for (let i = 0; i < 10; i++) await q.publish('request', tagged(`r${i}`));
+    await until(() => downloads === 10, 'all ten downloads');
+    expect(q.depth('response')).toBe(10);
+  });
+
+  it('wakes a held route when the last downstream subscriber stops', async () => {
+    const q = manager({ flowControl: [{ upstream: 'request', downstream: 'response', maxWaiting: 1 }] });
+    const parse = deferred();
+    const parser = q.subscribe('response', () => parse.promise, { concurrency: 1 });
+    let downloads = 0;
+    q.subscribe(
+      'request',
+      async (m) => {
+        downloads++;
+        await q.publish('response', m.envelope, undefined, { wait: false });
+      },
+      { concurrency: 1 },
+    );
+    for (let i = 0; i < 6; i++) await q.publish('request', tagged(`r${i}`));
+    await until(() => q.depth('response') >= 1 && downloads >= 2, 'a held request route');
+    for (let i = 0; i < 10; i++) await tick();
+    expect(downloads).toBeLessThan(6);
+    const stopped = parser.stop();
+    parse.resolve();
+    await stopped;
+    await until(() => downloads === 6, 'the held downloads after the parser left');
+  });
+
+  it('rejects a flow control naming an unknown route or a bad limit', () => {
+    expect(() =>
+      manager({ flowControl: [{ upstream: 'request', downstream: 'nowhere' as never, maxWaiting: 1 }] }),
+    ).toThrow(/request -> nowhere/);
+    expect(() =>
+      manager({ flowControl: [{ upstream: 'request', downstream: 'response', maxWaiting: 0 }] }),
+    ).toThrow(/maxWaiting must be >= 1/);
+  });
+});

@@ -1,5 +1,12 @@
 import type { HttpMethod } from '../../request/request-data.js';
-import { ERROR_KINDS, PRIORITIES, ROUTES, type Envelope, type PipelineEnvelope } from '../envelope.js';
+import {
+  ERROR_KINDS,
+  MAX_CRAWL_DEPTH,
+  PRIORITIES,
+  ROUTES,
+  type Envelope,
+  type PipelineEnvelope,
+} from '../envelope.js';
 import { EnvelopeDecodeError } from './envelope-decode.error.js';
 
 /**
@@ -77,6 +84,17 @@ function optNum(parent: Obj, key: string, path: string): void {
   }
 }
 
+/** Crawl depth orders in-process queues, so it must be a small non-negative integer, never NaN or a huge value. */
+function optDepth(parent: Obj, key: string, path: string): void {
+  const value = parent[key];
+  if (
+    value !== undefined &&
+    !(Number.isInteger(value) && (value as number) >= 0 && (value as number) <= MAX_CRAWL_DEPTH)
+  ) {
+    fail(join(path, key), `an integer from 0 to ${MAX_CRAWL_DEPTH}`, value);
+  }
+}
+
 function optBool(parent: Obj, key: string, path: string): void {
   const value = parent[key];
   if (value !== undefined && typeof value !== 'boolean') fail(join(path, key), 'boolean', value);
@@ -133,6 +151,7 @@ function checkRouting(env: Obj, base: string): void {
   str(routing, 'runId', path);
   optStr(routing, 'requestId', path);
   optStr(routing, 'parentRequestId', path);
+  optDepth(routing, 'depth', path);
   oneOf(routing, 'priority', path, PRIORITY_SET, 'a priority');
 }
 

@@ -614,7 +614,7 @@ export class DurableLocalQueueManager implements QueueManager {
 
   private enqueue(state: RouteState, entry: Entry, now = this.clock()): void {
     entry.msg.enqueuedAtMs = now;
-    state.waiting.push(entry.msg.priority, entry);
+    state.waiting.push(entry.msg.priority, entry, entry.msg.envelope.routing.depth);
     this.totalDepth++;
     this.scheduleDrain(state);
   }

@@ -1,5 +1,5 @@
 import type { Priority } from '../../request/request-data.js';
-import { ChunkedFifo } from './chunked-fifo.js';
+import { DepthFifo } from './depth-fifo.js';
 
 export const DEFAULT_STARVATION_LIMIT = 32;
 
@@ -13,13 +13,13 @@ function classOf(priority: Priority): Class {
 }
 
 /**
- * Three FIFOs served high before normal before low. Strict priority would starve low under a steady stream of high
+ * Three classes served high before normal before low; within a class, deepest crawl depth first (see DepthFifo). Strict priority would starve low under a steady stream of high
  * work, so each lower class counts the consecutive pops that passed it over while it waited; once a count reaches
  * `starvationLimit` the highest such class gets one item. With all three saturated and the default limit the
  * pattern is 32 high, 1 normal, 1 low, repeated.
  */
 export class PriorityFifo<T> {
-  private readonly queues = [new ChunkedFifo<T>(), new ChunkedFifo<T>(), new ChunkedFifo<T>()] as const;
+  private readonly queues = [new DepthFifo<T>(), new DepthFifo<T>(), new DepthFifo<T>()] as const;
   /** Pops that skipped a waiting normal / low item since that class was last served. */
   private skippedNormal = 0;
   private skippedLow = 0;
@@ -39,8 +39,9 @@ export class PriorityFifo<T> {
     return this.queues[classOf(priority)].size;
   }
 
-  push(priority: Priority, item: T): void {
-    this.queues[classOf(priority)].push(item);
+  /** `depth`: hops from the task (RoutingMeta.depth); 0 when unknown. */
+  push(priority: Priority, item: T, depth = 0): void {
+    this.queues[classOf(priority)].push(item, depth);
     this.count++;
   }
 
@@ -61,7 +62,7 @@ export class PriorityFifo<T> {
     return this.queues[cls].shift();
   }
 
-  /** Removes and returns every item, high first, each class oldest first. */
+  /** Removes and returns every item, high first, each class deepest first, oldest first within a depth. */
   drain(): T[] {
     const out = [...this.queues[HIGH].drain(), ...this.queues[NORMAL].drain(), ...this.queues[LOW].drain()];
     this.count = 0;

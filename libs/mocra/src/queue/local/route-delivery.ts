@@ -36,6 +36,10 @@ export class RouteState<Item, Blocked> {
   cursor = 0;
   inflight = 0;
   drainScheduled = false;
+  /** Flow control: deliveries here hold while `downstream` has `maxWaiting` or more messages waiting. */
+  holdFor: { downstream: RouteState<Item, Blocked>; maxWaiting: number } | undefined;
+  /** The upstream route held on this one's backlog, to wake once it falls below `maxWaiting`. */
+  heldUpstream: RouteState<Item, Blocked> | undefined;
 
   constructor(
     readonly route: Route,
