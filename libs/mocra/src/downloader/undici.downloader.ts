@@ -287,11 +287,13 @@ function collect(source: Readable, onChunk: (chunk: Buffer) => void): Promise<vo
       settled = true;
       resolve();
     });
-    source.once('close', () =>
+    // 'close' follows 'end' on every stream: the error (and its stack trace) is built only for a real early close.
+    source.once('close', () => {
+      if (settled) return;
       fail(
         Object.assign(new Error('body stream closed before its end'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }),
-      ),
-    );
+      );
+    });
   });
 }
 
