@@ -145,6 +145,16 @@ export class Response {
     return abs.href;
   }
 
+  /**
+   * Drops the decoded text, the document and the cheerio root (they are rebuilt if used again). The runtime calls
+   * this when parse() returns, so a page's DOM dies young instead of waiting for the items to be stored.
+   */
+  releaseParsed(): void {
+    this.cachedText = undefined;
+    this.cachedDocument = undefined;
+    this.cachedDom = undefined;
+  }
+
   toData(): ResponseData {
     return this.data;
   }

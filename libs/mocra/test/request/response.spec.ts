@@ -103,6 +103,16 @@ describe('Response HTML helpers', () => {
     expect(res.css('a.product')).toEqual(['One', 'Two', 'Three', 'One again']);
   });
 
+  it('releaseParsed() drops the document, and a later selector parses the body again', () => {
+    const res = response(page, { 'content-type': 'text/html' });
+    const root = res.$;
+    expect(res.css('h1')).toEqual(['Catalog']);
+    res.releaseParsed();
+    expect(res.$).not.toBe(root);
+    expect(res.css('h1')).toEqual(['Catalog']);
+    expect(res.links('a.product')).toHaveLength(3);
+  });
+
   it('cssFirst() returns the first match trimmed, or undefined', () => {
     const res = response(page, { 'content-type': 'text/html' });
     expect(res.cssFirst('a.product')).toBe('One');
