@@ -67,6 +67,7 @@ interface PassedGates {
   sent: SentSignal | undefined;
 }
 
+const NOTHING_TO_RELEASE = (): void => undefined;
 const ROBOTS_TIMEOUT_MS = 10_000;
 const ROBOTS_MAX_BYTES = 512 * 1024;
 /** Proxy statuses meaning "the proxy refused", not "the site answered". */
@@ -201,27 +202,34 @@ export class DownloadCoordinator {
     policy: ModuleDownloadPolicy,
     signal: AbortSignal | undefined,
   ): Promise<PassedGates> {
+    // Every download passes here, and most find nothing to wait for: each step awaits only when it must wait, so
+    // the common case allocates no promise, closure or rate-limit key.
     for (;;) {
-      await this.pauseGate?.();
+      const paused = this.pauseGate?.();
+      if (paused) await paused;
       // Waiting out a block holds no slot, so the module's other hosts keep flowing meanwhile.
-      await this.hostUnblocked(req, host, signal);
+      if (this.politeness.blockedUntil(host) > this.clock()) await this.hostUnblocked(req, host, signal);
       const moduleSlot = this.slot(this.moduleSlots, policy.module, policy.concurrency);
       const hostSlot = this.slot(this.hostSlots, host, hostConcurrency);
-      if (moduleSlot) await (moduleSlot.acquire() ?? Promise.resolve());
-      if (hostSlot) await (hostSlot.acquire() ?? Promise.resolve());
-      const release = (): void => {
-        hostSlot?.release();
-        moduleSlot?.release();
-      };
-      const limits: RateLimit[] = [
-        { key: `host:${host}`, ratePerSec: this.politeness.effectiveRate(host, hostRate) },
-      ];
-      if (policy.rateLimitGroup !== undefined) {
-        limits.push({ key: `group:${policy.rateLimitGroup}`, ratePerSec: groupRate });
-      }
-      limits.push({ key: `module:${policy.module}`, ratePerSec: policy.rateLimit });
+      const moduleWait = moduleSlot?.acquire();
+      if (moduleWait) await moduleWait;
+      const hostWait = hostSlot?.acquire();
+      if (hostWait) await hostWait;
+      const release =
+        hostSlot === undefined && moduleSlot === undefined
+          ? NOTHING_TO_RELEASE
+          : (): void => {
+              hostSlot?.release();
+              moduleSlot?.release();
+            };
+      const effectiveHostRate = this.politeness.effectiveRate(host, hostRate);
       let sent: SentSignal | undefined;
-      if (limits.some((l) => l.ratePerSec > 0)) {
+      if (effectiveHostRate > 0 || groupRate > 0 || policy.rateLimit > 0) {
+        const limits: RateLimit[] = [{ key: `host:${host}`, ratePerSec: effectiveHostRate }];
+        if (policy.rateLimitGroup !== undefined) {
+          limits.push({ key: `group:${policy.rateLimitGroup}`, ratePerSec: groupRate });
+        }
+        limits.push({ key: `module:${policy.module}`, ratePerSec: policy.rateLimit });
         try {
           const granted = this.limiter.acquireUntilSent(limits);
           if (typeof granted === 'function') {

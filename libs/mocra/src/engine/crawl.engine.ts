@@ -31,9 +31,9 @@ import type {
   QueueSubscription,
   WorkReportWatch,
 } from '../queue/queue-manager.js';
-import { Request } from '../request/request.js';
+import { Request, dispatchData } from '../request/request.js';
 import { Response } from '../request/response.js';
-import type { Priority, RequestData, ResponseData } from '../request/request-data.js';
+import type { Priority, ResponseData } from '../request/request-data.js';
 import { SeenSet } from '../request/seen-set.js';
 import { requestFingerprint } from '../request/request-fingerprint.js';
 import type { GenerateContext, ModuleRunContext, ParseContext } from './crawl-context.js';
@@ -567,16 +567,11 @@ export class CrawlEngine {
         false,
       );
     }
-    const data: RequestData = request.toData();
-    data.module = mod.name;
-    data.account = parent.account;
-    data.platform = parent.platform;
-    data.runId = parent.runId;
-    data.nodeKey = node.key;
+    const data = dispatchData(request, mod.name, parent.account, parent.platform, parent.runId, node.key);
     let fingerprint: string | undefined;
     if (this.config.crawler.dedup) {
       // Scoped to the module too: two modules of one run may fetch the same URL for different purposes.
-      fingerprint = requestFingerprint({ ...data, runId: `${parent.runId}\u0000${mod.name}` });
+      fingerprint = requestFingerprint(data, `${parent.runId}\u0000${mod.name}`);
       if (!this.seenSet(parent.runId).add(fingerprint)) {
         state.duplicates++;
         this.totals.duplicates++;
@@ -589,7 +584,7 @@ export class CrawlEngine {
     const priority = data.priority ?? defaultPriority;
     const envelope: RequestDispatchEnvelope = {
       kind: 'request',
-      routing: { ...parent, nodeKey: node.key, requestId: data.id, priority },
+      routing: childRouting(parent, node.key, data.id, priority),
       exec: this.exec(),
       request: data,
     };
@@ -843,4 +838,43 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'object') return `an object (${(value as object).constructor?.name ?? 'Object'})`;
   return `a ${typeof value}`;
+}
+
+// Does not compile once RoutingMeta gains a field that childRouting below does not copy.
+const _ROUTING_FIELDS_COPIED = {
+  namespace: true,
+  account: true,
+  platform: true,
+  module: true,
+  nodeKey: true,
+  runId: true,
+  requestId: true,
+  parentRequestId: true,
+  priority: true,
+  depth: true,
+} satisfies Record<keyof RoutingMeta, true>;
+
+/**
+ * `parent` with a new node, request and priority, spelled out rather than spread: a spread of routing objects of
+ * varying shapes is a megamorphic copy, and this runs for every generated request.
+ */
+function childRouting(
+  parent: RoutingMeta,
+  nodeKey: string,
+  requestId: string,
+  priority: Priority,
+): RoutingMeta {
+  const routing: RoutingMeta = {
+    namespace: parent.namespace,
+    account: parent.account,
+    platform: parent.platform,
+    module: parent.module,
+    nodeKey,
+    runId: parent.runId,
+    requestId,
+    priority,
+  };
+  if (parent.parentRequestId !== undefined) routing.parentRequestId = parent.parentRequestId;
+  if (parent.depth !== undefined) routing.depth = parent.depth;
+  return routing;
 }

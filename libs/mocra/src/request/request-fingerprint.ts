@@ -21,11 +21,13 @@ function sha1Hex(text: string): string {
 }
 
 /**
+ * `scope` replaces `req.runId` in the hash (the engine scopes by run and module), without copying the request.
+ *
  * Stable identity of a request within a run: sha1 over method, run id, canonical URL and canonical body, as 32 hex
  * chars. Parameter order, fragments, default ports and host/scheme case do not change it; method, body and run do.
  */
-export function requestFingerprint(req: FingerprintInput): string {
-  const runId = req.runId ?? '';
+export function requestFingerprint(req: FingerprintInput, scope: string | undefined = req.runId): string {
+  const runId = scope ?? '';
   // The run id is length-prefixed so no run id can run into the URL and mimic another pair.
   const head = `${req.method}\n${runId.length}:${runId}\n${canonicalUrl(req.url, req.params)}\n`;
   if (req.json !== undefined)

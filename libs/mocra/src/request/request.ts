@@ -304,6 +304,35 @@ export class Request {
   }
 }
 
+/**
+ * The request's data addressed to one module run: the copy `toData()` would make, with the routing fields set in
+ * the same object literal. The engine makes one per generated request; building it whole keeps one object shape.
+ */
+export function dispatchData(
+  request: Request,
+  module: string,
+  account: string,
+  platform: string,
+  runId: string,
+  nodeKey: string,
+): RequestData {
+  const d = (request as unknown as { d: RequestData }).d;
+  const out: RequestData = {
+    ...d,
+    headers: { ...d.headers },
+    params: d.params.slice(),
+    cookies: { ...d.cookies },
+    meta: { ...d.meta },
+    module,
+    account,
+    platform,
+    runId,
+    nodeKey,
+  };
+  if (d.form) out.form = d.form.slice();
+  return out;
+}
+
 function copyData(d: RequestData): RequestData {
   const out: RequestData = {
     ...d,

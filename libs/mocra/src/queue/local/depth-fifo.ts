@@ -3,6 +3,8 @@ import { ChunkedFifo } from './chunked-fifo.js';
 /** After this many consecutive pops from deeper buckets, the shallowest bucket is served once. */
 export const SHALLOW_TURN_EVERY = 64;
 
+const MAX_SPARE_BUCKETS = 4;
+
 /**
  * One priority class of an in-process queue: items bucketed by crawl depth (hops from the task), the deepest bucket
  * served first, oldest first within a bucket.
@@ -18,6 +20,8 @@ export class DepthFifo<T> {
   private readonly buckets = new Map<number, ChunkedFifo<T>>();
   /** Depths with a non-empty bucket, ascending. Crawls have few distinct live depths, so a sorted array is cheap. */
   private readonly depths: number[] = [];
+  /** Emptied buckets kept for reuse: a bucket empties and refills constantly, and each new one allocates a chunk. */
+  private readonly spares: ChunkedFifo<T>[] = [];
   private deepTurns = 0;
   private count = 0;
 
@@ -28,7 +32,7 @@ export class DepthFifo<T> {
   push(item: T, depth = 0): void {
     let bucket = this.buckets.get(depth);
     if (bucket === undefined) {
-      bucket = new ChunkedFifo<T>();
+      bucket = this.spares.pop() ?? new ChunkedFifo<T>();
       this.buckets.set(depth, bucket);
       this.insertDepth(depth);
     }
@@ -48,6 +52,7 @@ export class DepthFifo<T> {
     if (bucket.size === 0) {
       this.buckets.delete(depth);
       this.depths.splice(index, 1);
+      if (this.spares.length < MAX_SPARE_BUCKETS) this.spares.push(bucket);
     }
     return item;
   }
