@@ -43,11 +43,16 @@ const crawler = new HttpCrawler(
     useSessionPool: false,
     persistCookiesPerSession: false,
     statusMessageLoggingInterval: 3600,
-    requestHandler: async ({ request, body, addRequests }) => {
+    requestHandler: async ({ request, body, addRequests, pushData }) => {
       pages++;
       const html = typeof body === 'string' ? body : body.toString('utf8');
       if (request.url.includes('/product/')) {
-        if (extractProduct(html) !== undefined) items++;
+        const product = extractProduct(html);
+        if (product !== undefined) {
+          items++;
+          // Crawlee's own output path (its dataset, in memory here), as mocra and the raw loops save theirs.
+          await pushData({ url: request.url, ...product });
+        }
         return;
       }
       const pageUrl = request.loadedUrl ?? request.url;

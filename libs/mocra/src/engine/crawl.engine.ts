@@ -369,19 +369,14 @@ export class CrawlEngine {
     try {
       const node = this.node(mod.dag, env.routing.nodeKey);
       const response = new Response(env.response);
-      const ctx: ParseContext = {
-        module: mod.name,
-        nodeKey: node.key,
-        runId: env.routing.runId,
-        account: env.routing.account,
-        platform: env.routing.platform,
-        config: mod.config,
-        // Built only if the parser asks: most parsers never look, and the Request view copies the request data.
-        get request() {
-          return response.request;
-        },
-        logger: this.logger,
-      };
+      const ctx: ParseContext = new PageParseContext(
+        mod.name,
+        node.key,
+        env.routing,
+        mod.config,
+        response,
+        this.logger,
+      );
       let output;
       try {
         output = await node.instance.parse(response, ctx);
@@ -838,6 +833,31 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'object') return `an object (${(value as object).constructor?.name ?? 'Object'})`;
   return `a ${typeof value}`;
+}
+
+/** A parse() context: a class, so building one per page is a plain allocation and `request` is a prototype getter. */
+class PageParseContext implements ParseContext {
+  readonly runId: string;
+  readonly account: string;
+  readonly platform: string;
+
+  constructor(
+    readonly module: string,
+    readonly nodeKey: string,
+    routing: RoutingMeta,
+    readonly config: Readonly<Record<string, unknown>>,
+    private readonly response: Response,
+    readonly logger: Logger,
+  ) {
+    this.runId = routing.runId;
+    this.account = routing.account;
+    this.platform = routing.platform;
+  }
+
+  /** Built only if the parser asks: most parsers never look, and the Request view copies the request data. */
+  get request(): Request {
+    return this.response.request;
+  }
 }
 
 // Does not compile once RoutingMeta gains a field that childRouting below does not copy.

@@ -10,18 +10,39 @@ import type { StatusClass } from './status-class.js';
 type CounterChild = Counter.Internal;
 type HistogramChild = Histogram.Internal<string>;
 
+/**
+ * Increments of one label child, summed in a plain number and handed to prom-client when a scrape collects. A
+ * prom-client child's inc() hashes its label values on every call; the per-page counters made that 2.6% of a crawl's
+ * CPU.
+ */
+class Tally {
+  private pending = 0;
+
+  constructor(private readonly child: CounterChild) {}
+
+  inc(by = 1): void {
+    this.pending += by;
+  }
+
+  flush(): void {
+    if (this.pending === 0) return;
+    this.child.inc(this.pending);
+    this.pending = 0;
+  }
+}
+
 /** Label children of one module, created on first use and reused: an event costs a map lookup, no allocation. */
 interface ModuleChildren {
-  requests: CounterChild;
-  bytes: CounterChild;
-  itemsEmitted: CounterChild;
+  requests: Tally;
+  bytes: Tally;
+  itemsEmitted: Tally;
   runsStarted: CounterChild;
   runsFinished: CounterChild;
   rateLimitWaits: CounterChild;
   rateLimitWaitSeconds: CounterChild;
-  responses: Map<StatusClass, CounterChild>;
+  responses: Map<StatusClass, Tally>;
   durations: Map<StatusClass, HistogramChild>;
-  itemsStored: Map<string, CounterChild>;
+  itemsStored: Map<string, Tally>;
   parserErrors: Map<string, CounterChild>;
   retries: Map<Route, CounterChild>;
   deadLettered: Map<Route, CounterChild>;
@@ -35,6 +56,7 @@ interface ModuleChildren {
 export class MocraMetrics implements OnModuleDestroy {
   private readonly nodeId: string;
   private readonly modules = new Map<string, ModuleChildren>();
+  private readonly tallies: Tally[] = [];
 
   constructor(
     @Inject(MOCRA_CONFIG) config: MocraConfig,
@@ -53,6 +75,13 @@ export class MocraMetrics implements OnModuleDestroy {
     @InjectMetric(MOCRA_METRIC.rateLimitWaitSeconds) private readonly rateLimitWaitSeconds: Counter,
   ) {
     this.nodeId = config.crawler.node_id;
+    // prom-client calls a metric's collect() before every read (a scrape, get(), the registry's JSON).
+    const flush = (): void => {
+      for (const tally of this.tallies) tally.flush();
+    };
+    for (const counter of [requests, responses, responseBytes, itemsEmittedTotal, itemsStoredTotal]) {
+      (counter as unknown as { collect?: () => void }).collect = flush;
+    }
   }
 
   /** A download is about to be sent (after the rate limiter and the concurrency slot). */
@@ -65,7 +94,7 @@ export class MocraMetrics implements OnModuleDestroy {
     const m = this.of(module);
     let response = m.responses.get(statusClass);
     if (!response) {
-      response = this.responses.labels(this.nodeId, module, statusClass);
+      response = this.tally(this.responses.labels(this.nodeId, module, statusClass));
       m.responses.set(statusClass, response);
     }
     response.inc();
@@ -84,7 +113,13 @@ export class MocraMetrics implements OnModuleDestroy {
 
   /** An item went through store middleware `store` (its name as registered). */
   itemStored(module: string, store: string): void {
-    this.child(this.of(module).itemsStored, this.itemsStoredTotal, module, store).inc();
+    const m = this.of(module);
+    let stored = m.itemsStored.get(store);
+    if (!stored) {
+      stored = this.tally(this.itemsStoredTotal.labels(this.nodeId, module, store));
+      m.itemsStored.set(store, stored);
+    }
+    stored.inc();
   }
 
   /** parse() of DAG node `node` failed. */
@@ -130,9 +165,9 @@ export class MocraMetrics implements OnModuleDestroy {
     if (!m) {
       const node = this.nodeId;
       m = {
-        requests: this.requests.labels(node, module),
-        bytes: this.responseBytes.labels(node, module),
-        itemsEmitted: this.itemsEmittedTotal.labels(node, module),
+        requests: this.tally(this.requests.labels(node, module)),
+        bytes: this.tally(this.responseBytes.labels(node, module)),
+        itemsEmitted: this.tally(this.itemsEmittedTotal.labels(node, module)),
         runsStarted: this.runsStarted.labels(node, module),
         runsFinished: this.runsFinished.labels(node, module),
         rateLimitWaits: this.rateLimitWaits.labels(node, module),
@@ -147,6 +182,12 @@ export class MocraMetrics implements OnModuleDestroy {
       this.modules.set(module, m);
     }
     return m;
+  }
+
+  private tally(child: CounterChild): Tally {
+    const tally = new Tally(child);
+    this.tallies.push(tally);
+    return tally;
   }
 
   private child<K extends string>(

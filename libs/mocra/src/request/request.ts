@@ -306,7 +306,7 @@ export class Request {
 
 /**
  * The request's data addressed to one module run: the copy `toData()` would make, with the routing fields set in
- * the same object literal. The engine makes one per generated request; building it whole keeps one object shape.
+ * the same pass. The engine makes one per generated request.
  */
 export function dispatchData(
   request: Request,
@@ -316,31 +316,23 @@ export function dispatchData(
   runId: string,
   nodeKey: string,
 ): RequestData {
-  const d = (request as unknown as { d: RequestData }).d;
-  const out: RequestData = {
-    ...d,
-    headers: { ...d.headers },
-    params: d.params.slice(),
-    cookies: { ...d.cookies },
-    meta: { ...d.meta },
-    module,
-    account,
-    platform,
-    runId,
-    nodeKey,
-  };
-  if (d.form) out.form = d.form.slice();
+  const out = copyData((request as unknown as { d: RequestData }).d);
+  out.module = module;
+  out.account = account;
+  out.platform = platform;
+  out.runId = runId;
+  out.nodeKey = nodeKey;
   return out;
 }
 
 function copyData(d: RequestData): RequestData {
-  const out: RequestData = {
-    ...d,
-    headers: { ...d.headers },
-    params: d.params.slice(),
-    cookies: { ...d.cookies },
-    meta: { ...d.meta },
-  };
+  // A plain spread first (V8 clones it by shape), then the nested copies as assignments to fields it already has:
+  // a spread with overriding members is a far slower generic copy.
+  const out: RequestData = { ...d };
+  out.headers = { ...d.headers };
+  out.params = d.params.slice();
+  out.cookies = { ...d.cookies };
+  out.meta = { ...d.meta };
   if (d.form) out.form = d.form.slice();
   return out;
 }
