@@ -14,7 +14,8 @@ export const FINGERPRINT_LENGTH = 32;
 // crypto.hash (one-shot, no Hash object) is several times faster for short inputs but only exists from Node 20.12.
 const oneShotHash = (nodeCrypto as { hash?: typeof nodeCrypto.hash }).hash;
 
-function sha1Hex(text: string): string {
+/** sha1 of `text` as 40 hex chars. */
+export function sha1Hex(text: string): string {
   return oneShotHash
     ? oneShotHash('sha1', text, 'hex')
     : nodeCrypto.createHash('sha1').update(text).digest('hex');
