@@ -410,12 +410,7 @@ export class CrawlEngine {
       for (const next of output.next) {
         let routing = routings.get(next.target);
         if (routing === undefined) {
-          routing = {
-            ...env.routing,
-            nodeKey: next.target,
-            parentRequestId: env.routing.requestId,
-            depth: Math.min((env.routing.depth ?? 0) + 1, MAX_CRAWL_DEPTH),
-          };
+          routing = nextRouting(env.routing, next.target);
           routings.set(next.target, routing);
         }
         const dispatch: NodeDispatchEnvelope = {
@@ -860,7 +855,7 @@ class PageParseContext implements ParseContext {
   }
 }
 
-// Does not compile once RoutingMeta gains a field that childRouting below does not copy.
+// Does not compile once RoutingMeta gains a field that nextRouting and childRouting below do not copy.
 const _ROUTING_FIELDS_COPIED = {
   namespace: true,
   account: true,
@@ -873,6 +868,25 @@ const _ROUTING_FIELDS_COPIED = {
   priority: true,
   depth: true,
 } satisfies Record<keyof RoutingMeta, true>;
+
+/** The routing of a withNext dispatch from the page `parent` routed: one hop deeper, `parent`'s request its parent. */
+function nextRouting(parent: RoutingMeta, target: string): RoutingMeta {
+  const routing: RoutingMeta = {
+    namespace: parent.namespace,
+    account: parent.account,
+    platform: parent.platform,
+    module: parent.module,
+    nodeKey: target,
+    runId: parent.runId,
+    priority: parent.priority,
+    depth: Math.min((parent.depth ?? 0) + 1, MAX_CRAWL_DEPTH),
+  };
+  if (parent.requestId !== undefined) {
+    routing.requestId = parent.requestId;
+    routing.parentRequestId = parent.requestId;
+  }
+  return routing;
+}
 
 /**
  * `parent` with a new node, request and priority, spelled out rather than spread: a spread of routing objects of
