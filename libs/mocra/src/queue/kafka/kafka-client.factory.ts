@@ -1,4 +1,16 @@
-import { Kafka, logLevel, type KafkaConfig, type LogEntry, type logCreator } from 'kafkajs';
+import { createRequire } from 'node:module';
+import type * as KafkaJs from 'kafkajs';
+import type { Kafka, KafkaConfig, LogEntry, logCreator } from 'kafkajs';
+
+let kafkajs: typeof KafkaJs | undefined;
+
+/**
+ * kafkajs, loaded on first use (it is CommonJS, so synchronously): importing @mocra/core for an app that queues in
+ * memory must not load 143 modules it never runs.
+ */
+export function loadKafkajs(): typeof KafkaJs {
+  return (kafkajs ??= createRequire(import.meta.url)('kafkajs') as typeof KafkaJs);
+}
 
 /** How to reach the cluster: `[channel_config.kafka]`. */
 export interface KafkaConnectionOptions {
@@ -20,6 +32,7 @@ const RETRIABLE_NOISE =
   /coordinator is (loading|not available)|not the correct coordinator|rebalanc|Topic creation errors|TOPIC_ALREADY_EXISTS|leader is not available|not the leader|does not host this topic-partition|There is no leader|is not a member|unknown member|The group is rebalancing|Connection error|Closed connection|ECONNREFUSED/i;
 
 function mocraLogCreator(log: (message: string) => void): logCreator {
+  const { logLevel } = loadKafkajs();
   return () =>
     ({ level, log: entry }: LogEntry) => {
       if (level > logLevel.ERROR) return;
@@ -36,6 +49,7 @@ export function createKafkaClient(options: KafkaConnectionOptions): Kafka {
     throw new Error('channel_config.kafka: username and password must be set together (SASL/PLAIN)');
   }
   const log = options.log ?? ((message: string) => console.error(message));
+  const { Kafka, logLevel } = loadKafkajs();
   const config: KafkaConfig = {
     clientId: options.clientId,
     brokers: [...options.brokers],

@@ -1,4 +1,4 @@
-import { Partitioners, type Admin, type Kafka, type Message, type Producer } from 'kafkajs';
+import type { Admin, Kafka, Message, Producer } from 'kafkajs';
 import { createQueueCodec } from '../codec/create-queue-codec.js';
 import type { QueueCodec, QueueCodecName } from '../codec/queue-codec.js';
 import type { DeadLetterStore } from '../dlq/dead-letter.store.js';
@@ -27,7 +27,7 @@ import type {
   WorkerGroupResolver,
 } from '../queue-manager.js';
 import { KafkaBatchPublisher } from './kafka-batch.publisher.js';
-import { createKafkaClient, type KafkaConnectionOptions } from './kafka-client.factory.js';
+import { createKafkaClient, loadKafkajs, type KafkaConnectionOptions } from './kafka-client.factory.js';
 import { KafkaDeadLetterStore } from './kafka-dead-letter.store.js';
 import { HEADER_ATTEMPT, HEADER_ID } from './kafka-headers.js';
 import {
@@ -176,7 +176,7 @@ export class KafkaQueueManager implements QueueManager, KafkaSubscriptionHost {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: loadKafkajs().Partitioners.DefaultPartitioner,
     });
     this.publisher = new KafkaBatchPublisher(this.producer, {
       lingerMs: options.lingerMs ?? 0,
