@@ -42,12 +42,13 @@ function gaps(times: number[]): number[] {
 
 describe('DownloadCoordinator rate limits', () => {
   /**
-   * The acceptance numbers (10 s, 500 +- 5%, no gap under 0.95/50 s measured by the site) need the site to stamp
-   * each arrival within ~0.5 ms of the write. Sends are spaced where they leave this process (next test), but on a
-   * loaded 2-core box the site's own process is descheduled for tens of ms and then stamps queued requests
-   * together, and a starved crawler falls behind the rate. So the default run checks what a stall cannot fake
-   * (never more than the limit allows, the typical gap at the interval, the spacing at the socket), and
-   * MOCRA_STRICT_TIMING=1 runs the strict 10 s case against a site in its own process.
+   * The acceptance numbers (10 s, 500 +- 5%, no gap under 0.95/50 s measured by the site) are checked by the strict
+   * case below, against a site that reads the kernel's receive time of each request (kernel-stamp-site.py): a
+   * user-space stamp includes the site process's own wake-up delay, 3-7 ms at times. The spacing then holds even
+   * with both cores busy (min gap 19.93-20.0 ms); the count does not, because a crawler starved of CPU loses slots
+   * it may not make up faster than the limit. So the strict case runs alone, after the suite (`npm run
+   * test:timing`, which .ci/run calls), and the default run checks what load cannot fake: never more than the limit
+   * allows, the typical gap at the interval, the spacing at the socket.
    */
   it('holds a module at 50 req/s for 3 s: never above the limit, typical gap at the interval', async () => {
     const site = await startSite((_req, res) => res.end('ok'));

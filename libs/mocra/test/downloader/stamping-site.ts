@@ -1,52 +1,46 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 
-// The site runs in its own process so the arrival stamps are not delayed by the crawler's event loop.
-const SERVER_SOURCE = `
-const http = require('node:http');
-const stamps = [];
-const server = http.createServer((req, res) => {
-  // hrtime: monotonic, ns resolution, no float drift from an epoch offset.
-  stamps.push(Number(process.hrtime.bigint()) / 1e6);
-  req.resume();
-  req.on('end', () => res.end('ok'));
-});
-server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
-process.on('message', (m) => {
-  if (m === 'stamps') process.send({ stamps });
-});
-`;
+// Arrival times come from the kernel (SO_TIMESTAMPNS) in a site process of their own: a stamp taken in a request
+// handler includes the process's own wake-up delay, 3-7 ms at times, which is as large as the spacing measured.
+const SITE_SCRIPT = fileURLToPath(new URL('./kernel-stamp-site.py', import.meta.url));
 
 export interface StampingSite {
   base: string;
-  /** Arrival times (monotonic ms from process.hrtime, sub-ms precision) as the site's own process saw them. */
+  /** Kernel receive times of the requests' first bytes, in ms (CLOCK_REALTIME: compare them with each other). */
   stamps(): Promise<number[]>;
   close(): Promise<void>;
 }
 
 export async function startStampingSite(): Promise<StampingSite> {
-  const dir = mkdtempSync(join(tmpdir(), 'mocra-site-'));
-  const file = join(dir, 'site.cjs');
-  writeFileSync(file, SERVER_SOURCE);
-  const child: ChildProcess = fork(file, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child: ChildProcess = spawn('python3', [SITE_SCRIPT], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('message', (m) => resolve((m as { port: number }).port));
+    child.once('error', (err) =>
+      reject(
+        new Error(
+          `the stamping site needs python3 on PATH (it reads kernel receive timestamps): ${err.message}`,
+        ),
+      ),
+    );
+    child.once('exit', (code) => reject(new Error(`the stamping site exited with ${code} before listening`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const match = /^PORT (\d+)$/.exec(line);
+      if (match) resolve(Number(match[1]));
+    });
   });
+  const base = `http://127.0.0.1:${port}`;
   return {
-    base: `http://127.0.0.1:${port}`,
-    stamps: () =>
-      new Promise<number[]>((resolve) => {
-        child.once('message', (m) => resolve((m as { stamps: number[] }).stamps));
-        child.send('stamps');
-      }),
+    base,
+    stamps: async () => {
+      const res = await fetch(`${base}/__stamps`);
+      return (await res.json()) as number[];
+    },
     close: async () => {
+      if (child.exitCode !== null) return;
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       child.kill();
       await exited;
-      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
