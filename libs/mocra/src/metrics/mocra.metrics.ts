@@ -92,12 +92,7 @@ export class MocraMetrics implements OnModuleDestroy {
   /** A download ended: `statusClass` from `statusClassOf(status)`, `error` when no response came back. */
   responseReceived(module: string, statusClass: StatusClass, latencyMs: number, bytes: number): void {
     const m = this.of(module);
-    let response = m.responses.get(statusClass);
-    if (!response) {
-      response = this.tally(this.responses.labels(this.nodeId, module, statusClass));
-      m.responses.set(statusClass, response);
-    }
-    response.inc();
+    this.tallyOf(m.responses, this.responses, module, statusClass).inc();
     let duration = m.durations.get(statusClass);
     if (!duration) {
       duration = this.downloadDuration.labels(this.nodeId, module, statusClass);
@@ -113,13 +108,7 @@ export class MocraMetrics implements OnModuleDestroy {
 
   /** An item went through store middleware `store` (its name as registered). */
   itemStored(module: string, store: string): void {
-    const m = this.of(module);
-    let stored = m.itemsStored.get(store);
-    if (!stored) {
-      stored = this.tally(this.itemsStoredTotal.labels(this.nodeId, module, store));
-      m.itemsStored.set(store, stored);
-    }
-    stored.inc();
+    this.tallyOf(this.of(module).itemsStored, this.itemsStoredTotal, module, store).inc();
   }
 
   /** parse() of DAG node `node` failed. */
@@ -188,6 +177,15 @@ export class MocraMetrics implements OnModuleDestroy {
     const tally = new Tally(child);
     this.tallies.push(tally);
     return tally;
+  }
+
+  private tallyOf<K extends string>(cache: Map<K, Tally>, metric: Counter, module: string, key: K): Tally {
+    let t = cache.get(key);
+    if (!t) {
+      t = this.tally(metric.labels(this.nodeId, module, key));
+      cache.set(key, t);
+    }
+    return t;
   }
 
   private child<K extends string>(

@@ -553,6 +553,20 @@ describe('LocalQueueManager pause, stop and close', () => {
   });
 });
 
+/** A 'request' subscription that passes each message on to 'response', as the engine's download stage does. */
+function forwardDownloads(q: LocalQueueManager, concurrency: number): { count: number } {
+  const downloads = { count: 0 };
+  q.subscribe(
+    'request',
+    async (m) => {
+      downloads.count++;
+      await q.publish('response', m.envelope, undefined, { wait: false });
+    },
+    { concurrency },
+  );
+  return downloads;
+}
+
 describe('LocalQueueManager crawl order and flow control', () => {
   it('delivers deeper work first within a priority', async () => {
     const q = manager();
@@ -588,41 +602,25 @@ describe('LocalQueueManager crawl order and flow control', () => {
       },
       { concurrency: 1 },
     );
-    let downloads = 0;
-    q.subscribe(
-      'request',
-      async (m) => {
-        downloads++;
-        await q.publish('response', m.envelope, undefined, { wait: false });
-      },
-      { concurrency: 4 },
-    );
+    const downloads = forwardDownloads(q, 4);
     for (let i = 0; i < 20; i++) await q.publish('request', tagged(`r${i}`));
     await until(() => parsing === 1 && q.depth('response') >= 3, 'the response backlog');
     for (let i = 0; i < 20; i++) await tick();
     // One response in the parser, three waiting, plus at most the downloads already delivered when the third arrived.
     expect(q.depth('response')).toBeLessThanOrEqual(3 + 4);
-    expect(downloads).toBeLessThan(20);
+    expect(downloads.count).toBeLessThan(20);
     expect(q.depth('request')).toBeGreaterThan(0);
     parse.resolve();
-    await until(() => downloads === 20, 'every download after parsing resumed');
+    await until(() => downloads.count === 20, 'every download after parsing resumed');
     await q.onIdle();
     expect(q.depth()).toBe(0);
   });
 
   it('does not hold requests on a downstream route nobody consumes', async () => {
     const q = manager({ flowControl: [{ upstream: 'request', downstream: 'response', maxWaiting: 2 }] });
-    let downloads = 0;
-    q.subscribe(
-      'request',
-      async (m) => {
-        downloads++;
-        await q.publish('response', m.envelope, undefined, { wait: false });
-      },
-      { concurrency: 2 },
-    );
+    const downloads = forwardDownloads(q, 2);
     for (let i = 0; i < 10; i++) await q.publish('request', tagged(`r${i}`));
-    await until(() => downloads === 10, 'all ten downloads');
+    await until(() => downloads.count === 10, 'all ten downloads');
     expect(q.depth('response')).toBe(10);
   });
 
@@ -630,23 +628,15 @@ describe('LocalQueueManager crawl order and flow control', () => {
     const q = manager({ flowControl: [{ upstream: 'request', downstream: 'response', maxWaiting: 1 }] });
     const parse = deferred();
     const parser = q.subscribe('response', () => parse.promise, { concurrency: 1 });
-    let downloads = 0;
-    q.subscribe(
-      'request',
-      async (m) => {
-        downloads++;
-        await q.publish('response', m.envelope, undefined, { wait: false });
-      },
-      { concurrency: 1 },
-    );
+    const downloads = forwardDownloads(q, 1);
     for (let i = 0; i < 6; i++) await q.publish('request', tagged(`r${i}`));
-    await until(() => q.depth('response') >= 1 && downloads >= 2, 'a held request route');
+    await until(() => q.depth('response') >= 1 && downloads.count >= 2, 'a held request route');
     for (let i = 0; i < 10; i++) await tick();
-    expect(downloads).toBeLessThan(6);
+    expect(downloads.count).toBeLessThan(6);
     const stopped = parser.stop();
     parse.resolve();
     await stopped;
-    await until(() => downloads === 6, 'the held downloads after the parser left');
+    await until(() => downloads.count === 6, 'the held downloads after the parser left');
   });
 
   it('rejects a flow control naming an unknown route or a bad limit', () => {
