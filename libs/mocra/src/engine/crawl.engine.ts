@@ -646,11 +646,12 @@ export class CrawlEngine {
 
   /** Retries a data/store step in place (re-running the whole parse would duplicate the other items). */
   private async withRetries<T>(kind: ErrorKind, fn: () => T | Promise<T>): Promise<T> {
-    const policy = this.policy.resolve({ kind, stage: 'response' });
     for (let attempt = 1; ; attempt++) {
       try {
         return await fn();
       } catch (err) {
+        // Resolved only on failure: this wraps every store of every item.
+        const policy = this.policy.resolve({ kind, stage: 'response' });
         if (!policy.retryable || attempt >= policy.maxAttempts) {
           throw new StageError(
             kind,
