@@ -8,6 +8,7 @@ import { MocraMetadataAccessor } from './discovery/mocra-metadata.accessor.js';
 import { createBuiltInDownloader } from './downloader/built-in-downloaders.js';
 import { DownloadCoordinator } from './downloader/download-coordinator.js';
 import type { Downloader } from './downloader/downloader.interface.js';
+import type { RateLimiter } from './downloader/rate-limiter.js';
 import { LocalCacheService } from './cache/cache.service.js';
 import type { CacheService } from './cache/cache.service.js';
 import { CrawlEngine } from './engine/crawl.engine.js';
@@ -32,8 +33,6 @@ import {
 import { createQueueManager } from './queue/queue-manager.factory.js';
 import type { QueueManager } from './queue/queue-manager.js';
 import { MOCRA_RAFT_STATUS } from './control/raft-status.js';
-import { RaftCacheService } from './raft/coordination/raft-cache.service.js';
-import { RaftRateLimiter } from './raft/coordination/raft-rate-limiter.js';
 import { RaftService } from './raft/raft.service.js';
 import { ClusterSyncService } from './raft/cluster-sync.service.js';
 
@@ -48,6 +47,11 @@ function untilResumed(queue: QueueManager): Promise<void> {
       resolve();
     }, RESUME_POLL_MS);
   });
+}
+
+async function raftRateLimiter(raft: RaftService): Promise<RateLimiter> {
+  const { RaftRateLimiter } = await import('./raft/coordination/raft-rate-limiter.js');
+  return new RaftRateLimiter(raft.client, { holder: raft.nodeId });
 }
 
 const CORE_PROVIDERS: Provider[] = [
@@ -66,6 +70,8 @@ const CORE_PROVIDERS: Provider[] = [
       loadConfig(options.config, { baseDir: options.baseDir }),
     inject: [MOCRA_MODULE_OPTIONS],
   },
+  // Backend code is imported by the factories (Raft here, Kafka and LevelDB in createQueueManager) only for a config
+  // that selects it: an app with the in-memory queue and local cache boots without loading it or its packages.
   {
     // Started before anything that uses it: an async factory is awaited while the module graph resolves, so the
     // cache, limiter and control plane only ever see a member that joined its cluster. Null without [raft].
@@ -85,28 +91,29 @@ const CORE_PROVIDERS: Provider[] = [
   },
   {
     provide: CACHE_SERVICE,
-    useFactory: (config: MocraConfig, raft: RaftService | null): CacheService =>
-      config.cache.backend === 'raft' && raft ? new RaftCacheService(raft.client) : new LocalCacheService(),
+    useFactory: async (config: MocraConfig, raft: RaftService | null): Promise<CacheService> => {
+      if (config.cache.backend !== 'raft' || !raft) return new LocalCacheService();
+      const { RaftCacheService } = await import('./raft/coordination/raft-cache.service.js');
+      return new RaftCacheService(raft.client);
+    },
     inject: [MOCRA_CONFIG, RaftService],
   },
   {
     provide: DownloadCoordinator,
-    useFactory: (
+    useFactory: async (
       config: MocraConfig,
       downloader: Downloader,
       cache: CacheService,
       metrics: MocraMetrics,
       raft: RaftService | null,
       queue: QueueManager,
-    ) =>
+    ): Promise<DownloadCoordinator> =>
       new DownloadCoordinator({
         config,
         downloader,
         cache,
         // cache.backend = "raft" makes module, group and host rates cluster-wide: slots come from the log
-        ...(config.cache.backend === 'raft' && raft
-          ? { rateLimiter: new RaftRateLimiter(raft.client, { holder: raft.nodeId }) }
-          : {}),
+        ...(config.cache.backend === 'raft' && raft ? { rateLimiter: await raftRateLimiter(raft) } : {}),
         onRateLimitWait: (module, ms) => metrics.rateLimitWait(module, ms),
         pauseGate: () => (queue.paused ? untilResumed(queue) : undefined),
       }),

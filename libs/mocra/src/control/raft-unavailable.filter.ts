@@ -5,7 +5,7 @@ import {
   RaftNodeStoppedError,
   RaftTimeoutError,
   ReadIndexLostError,
-} from '@mocra/raft';
+} from '@mocra/raft/errors';
 
 /**
  * A request that needed the Raft log while the cluster had no reachable leader (an election after a leader died,

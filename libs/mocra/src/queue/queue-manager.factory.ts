@@ -1,20 +1,27 @@
 import { Logger } from '@nestjs/common';
 import type { MocraConfig } from '../config/mocra-config.js';
+import { loadBackendPackage } from './backend-package.js';
 import { MemoryDeadLetterStore } from './dlq/memory-dead-letter.store.js';
-import { DurableLocalQueueManager } from './durable/durable-local-queue.manager.js';
-import { KafkaQueueManager } from './kafka/kafka-queue.manager.js';
 import { kafkaQueueOptionsFromConfig } from './kafka/kafka-queue.options.js';
 import { LocalQueueManager } from './local/local-queue.manager.js';
 import type { QueueManager } from './queue-manager.js';
 
 /**
  * The queue backend the config asks for: Kafka when `[channel_config.kafka]` exists, else a durable local queue
- * when `channel_config.durable_path` is set, else the in-memory local queue (the fastest, and the default).
+ * when `channel_config.durable_path` is set, else the in-memory local queue (the fastest, and the default). The
+ * Kafka and durable backends, and the packages under them, are loaded here only when selected.
  */
 export async function createQueueManager(config: MocraConfig): Promise<QueueManager> {
   const logger = new Logger('mocra:queue');
   const kafka = kafkaQueueOptionsFromConfig(config);
-  if (kafka !== undefined) return KafkaQueueManager.create(kafka);
+  if (kafka !== undefined) {
+    const [{ KafkaQueueManager }, { loadKafkajs }] = await Promise.all([
+      import('./kafka/kafka-queue.manager.js'),
+      import('./kafka/kafka-client.factory.js'),
+    ]);
+    await loadBackendPackage('[channel_config.kafka]', 'kafkajs', loadKafkajs);
+    return KafkaQueueManager.create(kafka);
+  }
   const common = {
     namespace: config.name,
     capacity: config.channel_config.capacity,
@@ -24,6 +31,8 @@ export async function createQueueManager(config: MocraConfig): Promise<QueueMana
   };
   const durablePath = config.channel_config.durable_path;
   if (durablePath) {
+    const { DurableLocalQueueManager } = await import('./durable/durable-local-queue.manager.js');
+    await loadBackendPackage('channel_config.durable_path', 'classic-level', () => import('classic-level'));
     return DurableLocalQueueManager.open({
       ...common,
       path: durablePath,

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { unpack } from 'msgpackr';
-import { RaftTimeoutError } from '@mocra/raft';
 import {
   Inject,
   Injectable,
@@ -167,9 +166,7 @@ export class ClusterSyncService implements OnApplicationBootstrap, OnApplication
       const grant = await raft.client
         .lockAcquire(name, holder, leaseMs)
         .catch((error: unknown) =>
-          error instanceof RaftTimeoutError
-            ? raft.client.lockAcquire(name, holder, leaseMs)
-            : Promise.reject(error),
+          raft.isTimeout(error) ? raft.client.lockAcquire(name, holder, leaseMs) : Promise.reject(error),
         );
       if (!grant.granted) {
         await releaseAll();

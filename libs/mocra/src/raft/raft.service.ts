@@ -1,21 +1,13 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
-import {
-  LevelStorage,
-  ProposalDroppedError,
-  RaftNode,
-  ReadIndexLostError,
-  RaftTimeoutError,
-  TcpTransport,
-  type LeaderChange,
-  type RaftLogger,
-  type RaftNodeStatus,
-} from '@mocra/raft';
+import type * as RaftLibrary from '@mocra/raft';
+import type { LeaderChange, RaftLogger, RaftNode, RaftNodeStatus } from '@mocra/raft';
 import type { MocraConfig } from '../config/mocra-config.js';
 import type { RaftConfig } from '../config/sections/raft.config.js';
 import type { RaftStatus, RaftStatusSource } from '../control/raft-status.js';
-import { CoordinationClient } from './coordination/coordination-client.js';
-import { CoordinationStateMachine } from './coordination/coordination-state-machine.js';
+import { loadBackendPackage } from '../queue/backend-package.js';
+import type { CoordinationClient } from './coordination/coordination-client.js';
 import type { CoordinationPort } from './coordination/coordination.port.js';
+import type { CoordinationStateMachine } from './coordination/coordination-state-machine.js';
 
 /** How often the leader stamps the replicated clock when nothing else is written, so leases and TTLs run out. */
 const IDLE_CLOCK_MS = 1_000;
@@ -37,15 +29,24 @@ const LOST_WRITE_ELECTIONS = 2;
 
 export type LeaderListener = (change: LeaderChange) => void;
 
+/** What start() loads: @mocra/raft (with LevelDB under it) and the coordination state machine with its client. */
+interface RaftRuntime {
+  readonly lib: typeof RaftLibrary;
+  readonly machine: CoordinationStateMachine;
+  readonly client: CoordinationClient;
+}
+
 /**
  * This process's member of the coordination cluster: a RaftNode (classic-level log in `[raft] data_dir`, TCP on
  * `[raft] addr`) replicating the CoordinationStateMachine, and the typed client over it. With `peers` empty the
  * node founds a one-member cluster (or restarts its own); otherwise it joins through any reachable peer. The raft
  * address is the member's identity, so it must stay the same across restarts of a member.
+ *
+ * The class is an injection token that the control plane imports, so this file loads no Raft code itself:
+ * start() loads it, and only the provider for a config with `[raft]` calls start().
  */
 export class RaftService implements RaftStatusSource, OnApplicationShutdown {
-  readonly machine = new CoordinationStateMachine();
-  readonly client: CoordinationClient;
+  private runtime: RaftRuntime | undefined;
   private node: RaftNode | undefined;
   private readonly logger = new Logger('mocra:raft');
   private clockTimer: NodeJS.Timeout | undefined;
@@ -55,16 +56,11 @@ export class RaftService implements RaftStatusSource, OnApplicationShutdown {
   private readonly pendingWrites = new Set<() => void>();
   private fatal: Error | undefined;
 
-  constructor(private readonly config: MocraConfig) {
-    const port: CoordinationPort = {
-      propose: (command) => {
-        this.lastWriteAt = Date.now();
-        return this.whileNoLeader(() => this.proposeUntilLost(command));
-      },
-      read: (query) => this.whileNoLeader(() => this.raft().read(query)),
-      localRead: (query) => query(),
-    };
-    this.client = new CoordinationClient(port, this.machine);
+  constructor(private readonly config: MocraConfig) {}
+
+  /** The typed client over the replicated state machine; start() creates it. */
+  get client(): CoordinationClient {
+    return this.loaded().client;
   }
 
   private get raftConfig(): RaftConfig {
@@ -80,6 +76,8 @@ export class RaftService implements RaftStatusSource, OnApplicationShutdown {
   /** Opens the log, starts the transport and joins or founds the cluster. Errors name the key or the peers. */
   async start(): Promise<void> {
     const raft = this.raftConfig;
+    this.runtime ??= await this.load();
+    const { LevelStorage, RaftNode, RaftTimeoutError, TcpTransport } = this.runtime.lib;
     const clusterId = this.config.name;
     const logger: RaftLogger = {
       debug: () => undefined,
@@ -101,7 +99,7 @@ export class RaftService implements RaftStatusSource, OnApplicationShutdown {
       id: raft.addr,
       storage,
       transport,
-      stateMachine: this.machine,
+      stateMachine: this.runtime.machine,
       advertiseAddress: raft.addr,
       ...(founding ? { initialMembers: { [raft.addr]: raft.addr } } : { join: [...raft.peers] }),
       heartbeatIntervalMs: raft.heartbeat_interval_ms,
@@ -142,6 +140,11 @@ export class RaftService implements RaftStatusSource, OnApplicationShutdown {
     this.logger.log(
       `member ${raft.addr} of cluster "${clusterId}" started (${founding ? 'founding or restarting' : `joined via ${raft.peers.join(', ')}`}; log in ${raft.data_dir})`,
     );
+  }
+
+  /** Whether `error` is Raft's timeout, after which a write's outcome is unknown (it may still commit). */
+  isTimeout(error: unknown): boolean {
+    return this.runtime !== undefined && error instanceof this.runtime.lib.RaftTimeoutError;
   }
 
   isLeader(): boolean {
@@ -208,6 +211,7 @@ export class RaftService implements RaftStatusSource, OnApplicationShutdown {
 
   private proposeUntilLost(command: Uint8Array): Promise<Uint8Array> {
     const node = this.raft();
+    const { RaftTimeoutError } = this.loaded().lib;
     const lostAfterMs = LOST_WRITE_ELECTIONS * this.raftConfig.election_timeout_ms;
     const proposed = node.propose(command);
     return new Promise<Uint8Array>((resolve, reject) => {
@@ -244,6 +248,7 @@ export class RaftService implements RaftStatusSource, OnApplicationShutdown {
   }
 
   private async whileNoLeader<T>(attempt: () => Promise<T>): Promise<T> {
+    const { ProposalDroppedError, ReadIndexLostError } = this.loaded().lib;
     const deadline = Date.now() + NO_LEADER_RETRY_MS;
     for (;;) {
       try {
@@ -254,6 +259,29 @@ export class RaftService implements RaftStatusSource, OnApplicationShutdown {
         await sleep(NO_LEADER_BACKOFF_MS);
       }
     }
+  }
+
+  private async load(): Promise<RaftRuntime> {
+    const [lib, { CoordinationStateMachine }, { CoordinationClient }] = await Promise.all([
+      loadBackendPackage('[raft]', '@mocra/raft', () => import('@mocra/raft')),
+      import('./coordination/coordination-state-machine.js'),
+      import('./coordination/coordination-client.js'),
+    ]);
+    const port: CoordinationPort = {
+      propose: (command) => {
+        this.lastWriteAt = Date.now();
+        return this.whileNoLeader(() => this.proposeUntilLost(command));
+      },
+      read: (query) => this.whileNoLeader(() => this.raft().read(query)),
+      localRead: (query) => query(),
+    };
+    const machine = new CoordinationStateMachine();
+    return { lib, machine, client: new CoordinationClient(port, machine) };
+  }
+
+  private loaded(): RaftRuntime {
+    if (!this.runtime) throw new Error(`raft member ${this.config.raft?.addr ?? '?'} is not started`);
+    return this.runtime;
   }
 
   private raft(): RaftNode {

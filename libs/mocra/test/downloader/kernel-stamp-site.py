@@ -5,8 +5,15 @@ and reach the handler: 3-7 ms now and then on a loaded machine, which is as larg
 test measures. The kernel stamps each packet when it arrives, so the spacing measured here is the spacing on the
 wire. Linux only; standard library only.
 
-Protocol: prints "PORT <n>" on stdout once listening; GET /__stamps answers a JSON array of arrival times in ms
-(CLOCK_REALTIME, only differences matter) and is not itself stamped. Every other request gets 200 "ok".
+The kernel stamps in CLOCK_REALTIME, which is fine for gaps: NTP slewing bends a 20 ms gap by at most 500 ppm
+(10 us), and only a wall-clock step during the run (none on a synced machine) would distort one gap. For TCP the
+stamp is that of the last segment the read consumed: a GET head fits in one segment on loopback and a keep-alive
+client sends the next request only after this answer, so one read carries one request and its stamp is the
+arrival of its first byte.
+
+Protocol: prints "PORT <n>" on stdout once listening; GET /__stamps answers {"stamps": [ms, ...], "unstamped": n}
+(n: requests whose read carried no kernel stamp and got the user-space clock instead, which the caller must
+refuse) and is not itself stamped. Every other request gets 200 "ok", keep-alive.
 """
 import json
 import selectors
@@ -19,6 +26,7 @@ SO_TIMESTAMPNS = 35  # Linux; Python's socket module does not name it
 OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"
 
 stamps = []
+unstamped = 0
 sel = selectors.DefaultSelector()
 
 
@@ -26,15 +34,16 @@ class Conn:
     def __init__(self, sock):
         self.sock = sock
         self.buf = b""
-        self.first_ts = 0.0  # kernel time of the read that delivered buf[0]
+        self.first_ts = None  # kernel time of the read that delivered buf[0]
 
 
 def kernel_ms(ancdata):
+    """The kernel's receive time in ms, or None when the read carried none."""
     for level, kind, data in ancdata:
         if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16:
             sec, nsec = struct.unpack("qq", data[:16])
             return sec * 1000.0 + nsec / 1e6
-    return time.clock_gettime(time.CLOCK_REALTIME) * 1000.0
+    return None
 
 
 def send(conn, payload):
@@ -45,7 +54,9 @@ def send(conn, payload):
         conn.sock.setblocking(False)
 
 
-def serve(conn):
+def serve(conn, ts):
+    """Answers every complete request in conn.buf; any after the first began in this read, stamped `ts`."""
+    global unstamped
     while True:
         end = conn.buf.find(b"\r\n\r\n")
         if end < 0:
@@ -62,11 +73,16 @@ def serve(conn):
         path = head.split(" ")[1] if " " in head else ""
         conn.buf = conn.buf[total:]
         if path == "/__stamps":
-            body = json.dumps(stamps).encode()
+            body = json.dumps({"stamps": stamps, "unstamped": unstamped}).encode()
             send(conn, b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
         else:
-            stamps.append(conn.first_ts)
+            if conn.first_ts is None:
+                unstamped += 1
+                stamps.append(time.clock_gettime(time.CLOCK_REALTIME) * 1000.0)
+            else:
+                stamps.append(conn.first_ts)
             send(conn, OK)
+        conn.first_ts = ts
 
 
 def on_readable(conn):
@@ -81,14 +97,12 @@ def on_readable(conn):
         conn.sock.close()
         return
     ts = kernel_ms(ancdata)
+    # Between reads the buffer holds at most the start of one request (serve answered every complete one), whose
+    # first byte came with an earlier read; anything else in it starts in this read.
     if not conn.buf:
         conn.first_ts = ts
     conn.buf += data
-    before = len(conn.buf)
-    serve(conn)
-    # Bytes left after serving arrived in this read (or a pipelined earlier one): they start the next request.
-    if conn.buf and len(conn.buf) != before:
-        conn.first_ts = ts
+    serve(conn, ts)
 
 
 def main():

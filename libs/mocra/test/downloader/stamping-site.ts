@@ -14,6 +14,11 @@ export interface StampingSite {
 }
 
 export async function startStampingSite(): Promise<StampingSite> {
+  if (process.platform !== 'linux') {
+    throw new Error(
+      `the stamping site reads Linux kernel receive timestamps (SO_TIMESTAMPNS); this is ${process.platform}`,
+    );
+  }
   const child: ChildProcess = spawn('python3', [SITE_SCRIPT], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('error', (err) =>
@@ -34,7 +39,12 @@ export async function startStampingSite(): Promise<StampingSite> {
     base,
     stamps: async () => {
       const res = await fetch(`${base}/__stamps`);
-      return (await res.json()) as number[];
+      const { stamps, unstamped } = (await res.json()) as { stamps: number[]; unstamped: number };
+      // A user-space stamp mixed in would bring back the very jitter this site exists to leave out.
+      if (unstamped > 0) {
+        throw new Error(`the kernel gave no receive timestamp for ${unstamped} of ${stamps.length} requests`);
+      }
+      return stamps;
     },
     close: async () => {
       if (child.exitCode !== null) return;

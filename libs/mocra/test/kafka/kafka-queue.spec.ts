@@ -16,6 +16,8 @@ import {
   type QueueMessage,
   type RequestDispatchEnvelope,
 } from '../../src/queue/index.js';
+import { createQueueManager } from '../../src/queue/queue-manager.factory.js';
+import { loadConfig } from '../../src/config/config.loader.js';
 import { ALL_ENVELOPES, requestEnvelope, routing } from '../queue/envelope.fixtures.js';
 import { planKafkaBroker } from './kafka-test-broker.js';
 
@@ -249,6 +251,26 @@ describe.runIf(plan.run)('KafkaQueueManager against a real Kafka 4 broker', () =
     await consumer.disconnect();
     return out;
   }
+
+  it('is what createQueueManager builds for [channel_config.kafka], and it delivers', async () => {
+    const namespace = ns();
+    const q = await createQueueManager(
+      loadConfig({ name: namespace, channel_config: { kafka: { brokers, client_id: `test-${namespace}` } } }),
+    );
+    try {
+      if (!(q instanceof KafkaQueueManager)) {
+        throw new Error(`expected the Kafka backend, got "${q.backend}"`);
+      }
+      const seen: string[] = [];
+      await q.publish('request', tagged('via-config'));
+      const sub = q.subscribe('request', async (msg) => void seen.push(tagOf(msg)), { concurrency: 1 });
+      await sub.ready();
+      await until(() => seen.length === 1, 'the record published through the config-built manager');
+      expect(seen).toEqual(['via-config']);
+    } finally {
+      await q.close();
+    }
+  });
 
   it('delivers high before normal before low', async () => {
     const namespace = ns();

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MocraService } from '@mocra/core';
+import { ProposalDroppedError, RaftTimeoutError } from '@mocra/raft';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSite, type TestSite } from '../control/control-fixtures.js';
 import { api, bootRaftApp, freePort, type RaftApp } from './raft-app-fixtures.js';
@@ -96,6 +97,16 @@ describe('RaftService in one mocra app (founding member, cache.backend = "raft")
       .toMatchObject({ rateLimit: 7, concurrency: 3 });
     const rerun = await again.app.get(MocraService).dispatch({ module: ['shop'] });
     expect((await rerun.finished).items).toBe(30);
+  });
+
+  // @mocra/raft is loaded by start(), not by importing RaftService, so the class check goes through the member
+  it('tells a Raft timeout (a write of unknown outcome, which serial dispatch asks again) from other errors', async () => {
+    const member = await boot(join(root, 'timeouts'));
+    expect(member.raft.isTimeout(new RaftTimeoutError('proposal', 'n1', 10))).toBe(true);
+    expect(member.raft.isTimeout(new ProposalDroppedError('no leader'))).toBe(false);
+    expect(member.raft.isTimeout(new Error('raft node n1: proposal did not complete within 10 ms'))).toBe(
+      false,
+    );
   });
 
   it('refuses a data_dir written by a cluster of another name, naming both', async () => {

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { ClassicLevel } from 'classic-level';
 import type { LevelDb } from './level-write-batcher.js';
 
 function codeOf(err: unknown): string | undefined {
@@ -64,6 +63,9 @@ export async function openLevelDb(
   what: string,
   onRepair: (line: string) => void,
 ): Promise<LevelDb> {
+  // loaded on the first open, not at import: DurableLocalQueueManager and LevelDeadLetterStore are public exports,
+  // and an app that queues in memory must not load LevelDB's native binding by importing @mocra/core
+  const { ClassicLevel } = await import('classic-level');
   const open = async (): Promise<LevelDb> => {
     const db: LevelDb = new ClassicLevel<Buffer, Buffer>(location, {
       keyEncoding: 'buffer',
