@@ -147,6 +147,23 @@ describe.each(DOWNLOADERS)('%s', (name, make) => {
         await proxy.close();
       }
     });
+    it('ignores a proxy named by the environment: only a request proxy is followed', async () => {
+      const proxy = await startProxyStandIn();
+      const names = ['HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'NO_PROXY', 'no_proxy'] as const;
+      const saved = names.map((n) => process.env[n]);
+      for (const n of names) process.env[n] = n.toLowerCase() === 'no_proxy' ? '' : proxy.url;
+      try {
+        const echo = await fetchEcho(Request.get(`${server.base}/echo?direct=1`));
+        expect(echo.url).toBe('/echo?direct=1');
+        expect(proxy.seen).toEqual([]);
+      } finally {
+        names.forEach((n, i) => {
+          if (saved[i] === undefined) delete process.env[n];
+          else process.env[n] = saved[i];
+        });
+        await proxy.close();
+      }
+    });
   });
 
   describe(`${name} responses`, () => {
