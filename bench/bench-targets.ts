@@ -13,6 +13,8 @@ export interface Measured {
   key: string;
   scenario: Scenario;
   result: BenchResult;
+  /** For a run with failures: the clean run of the same contender made just before it. */
+  pairedClean?: BenchResult;
 }
 
 const pps = (r: BenchResult): number => r.pages / (r.elapsedMs / 1000);
@@ -87,8 +89,16 @@ export function evaluateTargets(measured: readonly Measured[], baseProducts: num
   const failEvery = measured.find((m) => m.scenario.failEvery > 0)?.scenario.failEvery;
   if (failEvery !== undefined) {
     for (const key of ['mocra-axios', 'mocra-undici']) {
-      const failing = find(key, 'wide', baseProducts, failEvery);
-      const clean = find(key, 'wide');
+      const failingRow = measured.find(
+        (m) =>
+          m.key === key &&
+          m.scenario.shape === 'wide' &&
+          m.scenario.products === baseProducts &&
+          m.scenario.failEvery === failEvery,
+      );
+      const failing = failingRow?.result;
+      // The paired clean run when there is one: the wide row was measured minutes earlier, under other load.
+      const clean = failingRow?.pairedClean ?? find(key, 'wide');
       if (failing && clean) {
         const same = failing.items === clean.items && failing.items === baseProducts;
         lines.push(

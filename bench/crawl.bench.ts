@@ -163,19 +163,39 @@ for (const { scenario, keys } of scenarios) {
   console.log(`\n${scenarioTitle(scenario)} (expect ${expectedPages} pages, ${scenario.products} items)`);
   const chosen = CONTENDERS.filter((c) => keys.includes(c.key) && (!only || only.includes(c.key)));
   const runs = new Map<string, BenchResult[]>(chosen.map((c) => [c.key, []]));
+  // With failures, each run is paired with a clean run of the same contender just before it, and the row keeps
+  // the pair with the median ratio: a clean row measured minutes earlier would charge load drift to the failures.
+  const cleanRuns = new Map<string, BenchResult[]>(chosen.map((c) => [c.key, []]));
+  const paired = scenario.failEvery > 0;
+  const log = (r: BenchResult, note = ''): void =>
+    console.log(
+      `  ${r.name}${note}: ${r.pages} pages, ${r.items} items, ${pps(r).toFixed(0)} pages/s, ` +
+        `${(r.cpuMs / r.pages).toFixed(3)} CPU ms/page, ${r.peakRssMb.toFixed(0)} MB`,
+    );
   // Rounds interleave the contenders, so a burst of load from elsewhere hits all of them rather than one.
   for (let round = 0; round < repeat; round++) {
     for (const c of chosen) {
+      if (paired) {
+        const clean = await runOnce(c, { ...scenario, failEvery: 0 });
+        cleanRuns.get(c.key)!.push(clean);
+        log(clean, ' (no failures)');
+      }
       const r = await runOnce(c, scenario);
       runs.get(c.key)!.push(r);
-      console.log(
-        `  ${r.name}: ${r.pages} pages, ${r.items} items, ${pps(r).toFixed(0)} pages/s, ` +
-          `${(r.cpuMs / r.pages).toFixed(3)} CPU ms/page, ${r.peakRssMb.toFixed(0)} MB`,
-      );
+      log(r);
     }
   }
-  const rows = chosen.map((c) => ({ key: c.key, r: median(runs.get(c.key)!) }));
-  for (const { key, r } of rows) measured.push({ key, scenario, result: r });
+  const rows = chosen.map((c) => {
+    const failing = runs.get(c.key)!;
+    if (!paired) return { key: c.key, r: median(failing) };
+    const pairs = failing.map((r, i) => ({ r, clean: cleanRuns.get(c.key)![i]! }));
+    pairs.sort((a, b) => pps(a.r) / pps(a.clean) - pps(b.r) / pps(b.clean));
+    const mid = pairs[Math.floor(pairs.length / 2)]!;
+    return { key: c.key, r: mid.r, clean: mid.clean };
+  });
+  for (const { key, r, clean } of rows) {
+    measured.push({ key, scenario, result: r, ...(clean ? { pairedClean: clean } : {}) });
+  }
   const base = rows.find((x) => x.key === 'raw-axios')?.r;
   const ratio = (r: BenchResult, f: (x: BenchResult) => number): string =>
     base ? (f(r) / f(base)).toFixed(2) : '–';
@@ -184,13 +204,16 @@ for (const { scenario, keys } of scenarios) {
     '',
     '| contender | pages | items | pages/s | CPU ms/page | peak RSS MB | × raw axios | × raw axios, by CPU/page |',
     '|---|---|---|---|---|---|---|---|',
-    ...rows.map(({ r }) => {
-      const complete = r.pages === expectedPages && r.items === scenario.products;
-      return (
-        `| ${r.name} | ${r.pages}${complete ? '' : ' (incomplete!)'} | ${r.items} | ${pps(r).toFixed(0)} | ` +
-        `${(r.cpuMs / r.pages).toFixed(3)} | ${r.peakRssMb.toFixed(0)} | ${ratio(r, pps)} | ` +
-        `${ratio(r, (x) => x.pages / x.cpuMs)} |`
-      );
+    ...rows.flatMap(({ r, clean }) => {
+      const row = (x: BenchResult, note: string): string => {
+        const complete = x.pages === expectedPages && x.items === scenario.products;
+        return (
+          `| ${x.name}${note} | ${x.pages}${complete ? '' : ' (incomplete!)'} | ${x.items} | ` +
+          `${pps(x).toFixed(0)} | ${(x.cpuMs / x.pages).toFixed(3)} | ${x.peakRssMb.toFixed(0)} | ` +
+          `${ratio(x, pps)} | ${ratio(x, (y) => y.pages / y.cpuMs)} |`
+        );
+      };
+      return clean ? [row(clean, ', no failures (paired run)'), row(r, '')] : [row(r, '')];
     }),
   ].join('\n');
   sections.push(table);

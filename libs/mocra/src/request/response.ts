@@ -211,7 +211,10 @@ export class Response {
     let base = this.data.url;
     const type = this.header('content-type');
     // Only HTML can carry <base>; parsing other bodies just to look would waste the work.
-    if (this.cachedDocument !== undefined || type === undefined || /html/i.test(type)) {
+    // A <base> element is spelled "<base" in the source, so a page without that text has none: most pages skip the
+    // walk over the whole tree that the selector would make to find nothing.
+    const htmlLike = this.cachedDocument !== undefined || type === undefined || /html/i.test(type);
+    if (htmlLike && BASE_TAG.test(this.text())) {
       const declared = this.selectFirst('base[href]')?.attribs['href'];
       const abs = declared ? resolve(declared.trim(), base) : undefined;
       if (abs) base = abs.href;
@@ -219,6 +222,8 @@ export class Response {
     return (this.cachedBase = base);
   }
 }
+
+const BASE_TAG = /<base[\s/>]/i;
 
 /**
  * A root-relative href that `new URL(href, base)` would append to the origin unchanged: one leading slash, only

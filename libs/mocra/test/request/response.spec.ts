@@ -173,6 +173,20 @@ describe('Response HTML helpers', () => {
     expect(res.urljoin('b?x=1')).toBe('https://mirror.test/root/b?x=1');
   });
 
+  it('honours a <BASE> spelled in capitals with the attribute on the next line, and only an element', () => {
+    const upper = response(
+      '<HTML><HEAD><BASE\n HREF="https://mirror.test/up/"></HEAD><A HREF="a">a</A></HTML>',
+      {
+        'content-type': 'text/html',
+      },
+    );
+    expect(upper.links()).toEqual(['https://mirror.test/up/a']);
+    const mention = response('<p>use &lt;base href="https://evil.test/"&gt; here</p><a href="/b">b</a>', {
+      'content-type': 'text/html',
+    });
+    expect(mention.links()).toEqual(['https://shop.test/b']);
+  });
+
   it('urljoin() resolves relative to the response URL', () => {
     const res = response('{}', { 'content-type': 'application/json' });
     expect(res.urljoin('../item/9')).toBe('https://shop.test/item/9');
