@@ -54,7 +54,11 @@ export class RootConfigSection implements CrossFieldChecked {
   })
   raft?: RaftConfigSection;
 
-  @ConfigKey({ kind: table(() => ProxyConfigSection), default: {}, doc: 'Proxy pools.' })
+  @ConfigKey({
+    kind: table(() => ProxyConfigSection),
+    default: {},
+    doc: 'Proxy pools. A request uses a proxy only when it or its module names one: HTTP_PROXY, HTTPS_PROXY and ALL_PROXY are ignored.',
+  })
   proxy!: ProxyConfigSection;
 
   @ConfigKey({ kind: table(() => SchedulerConfigSection), default: {}, doc: 'Cron scheduling.' })
