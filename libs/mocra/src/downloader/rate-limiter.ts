@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
+import { RateGate } from './rate-gate.js';
 
 /** One limit a download must respect: at most `ratePerSec` sends per second on `key`; <= 0 = no limit. */
 export interface RateLimit {
@@ -54,68 +55,8 @@ const SPIN_MS = 4;
 
 const NOTHING_HELD: SentSignal = () => undefined;
 
-/**
- * One key: a FIFO of waiters and a single holder. The next send is due at the later of the nominal schedule
- * (previous due + interval: the long-run rate never exceeds the limit) and the previous ACTUAL send + (1 -
- * catchUp) x interval (a late timer cannot squeeze two sends together).
- */
-class Gate {
-  nominalDue = -Infinity;
-  lastSent = -Infinity;
-  held = false;
-  private readonly waiters: Array<() => void> = [];
-  private head = 0;
-
-  get idle(): boolean {
-    return !this.held && this.head === this.waiters.length;
-  }
-
-  enter(): Promise<void> | undefined {
-    if (this.idle) {
-      this.held = true;
-      return undefined;
-    }
-    return new Promise<void>((resolve) => this.waiters.push(resolve));
-  }
-
-  /** The earliest instant the next send may happen: never closer than (1 - catchUp) x interval to the last. */
-  floorAt(intervalMs: number, catchUp: number): number {
-    return this.lastSent + intervalMs * (1 - catchUp);
-  }
-
-  dueAt(intervalMs: number, catchUp: number): number {
-    return Math.max(this.nominalDue, this.floorAt(intervalMs, catchUp));
-  }
-
-  /** Takes the slot due at `due` for a send at `sentAt`; the gate stays held until `leave`. */
-  take(sentAt: number, due: number, intervalMs: number): void {
-    this.nominalDue = due + intervalMs;
-    this.lastSent = sentAt;
-  }
-
-  /** The send really left at `sentAt` (later than its grant): later sends are spaced from here. */
-  sentAt(sentAt: number): void {
-    if (sentAt > this.lastSent) this.lastSent = sentAt;
-  }
-
-  leave(): void {
-    if (this.head < this.waiters.length) {
-      const next = this.waiters[this.head]!;
-      this.waiters[this.head++] = undefined as unknown as () => void;
-      if (this.head > 256 && this.head * 2 > this.waiters.length) {
-        this.waiters.splice(0, this.head);
-        this.head = 0;
-      }
-      next(); // the slot passes straight to the next waiter: `held` stays true
-    } else {
-      this.held = false;
-    }
-  }
-}
-
 interface HeldGate {
-  gate: Gate;
-  due: number;
+  gate: RateGate;
   interval: number;
 }
 
@@ -124,7 +65,7 @@ interface HeldGate {
  * state per key is two numbers. Keys idle for a minute are dropped.
  */
 export class LocalRateLimiter implements RateLimiter {
-  private readonly gates = new Map<string, Gate>();
+  private readonly gates = new Map<string, RateGate>();
   private readonly clock: () => number;
   private readonly catchUp: number;
   private readonly maxHoldMs: number;
@@ -180,7 +121,7 @@ export class LocalRateLimiter implements RateLimiter {
       const gate = this.gate(l.key);
       const interval = 1000 / l.ratePerSec;
       gate.held = true;
-      gate.take(now, Math.max(gate.dueAt(interval, this.catchUp), now - interval), interval);
+      gate.take(now, interval);
     }
     return now;
   }
@@ -195,15 +136,13 @@ export class LocalRateLimiter implements RateLimiter {
         const gate = this.gate(limit.key);
         const entered = gate.enter();
         const interval = 1000 / limit.ratePerSec;
-        held.push({ gate, due: -Infinity, interval });
+        held.push({ gate, interval });
         if (entered) await entered;
-        const due = gate.dueAt(interval, this.catchUp);
-        held[held.length - 1]!.due = due;
-        await this.until(due, gate.floorAt(interval, this.catchUp), interval);
+        await this.until(gate.dueAt(interval, this.catchUp), gate.floorAt(interval, this.catchUp), interval);
       }
       // Sleeping on a later gate may have let an earlier gate's due time pass; all are now past due.
       const now = this.clock();
-      for (const h of held) h.gate.take(now, Math.max(h.due, now - h.interval), h.interval);
+      for (const h of held) h.gate.take(now, h.interval);
       return held;
     } catch (err) {
       for (const h of held) h.gate.leave();
@@ -211,7 +150,7 @@ export class LocalRateLimiter implements RateLimiter {
     }
   }
 
-  private holdUntilSent(gates: readonly Gate[]): SentSignal {
+  private holdUntilSent(gates: readonly RateGate[]): SentSignal {
     let done = false;
     const release = (): void => {
       if (done) return;
@@ -242,10 +181,10 @@ export class LocalRateLimiter implements RateLimiter {
     while (this.clock() < at) await yieldToLoop();
   }
 
-  private gate(key: string): Gate {
+  private gate(key: string): RateGate {
     let gate = this.gates.get(key);
     if (gate === undefined) {
-      gate = new Gate();
+      gate = new RateGate();
       this.gates.set(key, gate);
     }
     return gate;
