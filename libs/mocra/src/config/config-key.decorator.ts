@@ -1,7 +1,7 @@
 // class-transformer's @Type reads design-time metadata through the Reflect API.
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
-import { ValidateBy, ValidateIf, ValidateNested } from 'class-validator';
+import { ValidateBy, ValidateIf, ValidateNested } from '../common/class-validator.js';
 import type { ConfigIssue } from './config.error.js';
 import { isTable, type ValueKind } from './config-value.kinds.js';
 

@@ -1,4 +1,4 @@
-import { validateSync, type ValidationError, type ValidatorOptions } from 'class-validator';
+import { validateSync, type ValidationError, type ValidatorOptions } from '../common/class-validator.js';
 import type { ConfigIssue } from './config.error.js';
 import {
   configKeysOf,

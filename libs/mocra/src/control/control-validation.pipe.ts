@@ -1,4 +1,5 @@
 import { BadRequestException, ValidationPipe, type ArgumentMetadata } from '@nestjs/common';
+import { classValidatorPackage } from '../common/class-validator.js';
 
 /**
  * Validation of control-API bodies and queries, independent of any global pipe the host app sets: unknown fields
@@ -12,6 +13,8 @@ export class ControlValidationPipe extends ValidationPipe {
       forbidNonWhitelisted: true,
       transform: true,
       validationError: { target: false, value: false },
+      // Without it the pipe imports class-validator's index, and with it every decorator the package has.
+      validatorPackage: classValidatorPackage,
     });
   }
 

@@ -1,4 +1,12 @@
-import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+} from '../common/class-validator.js';
 import type { TaskEvent } from '../queue/envelope.js';
 import { PRIORITIES, type Priority } from '../queue/envelope.js';
 

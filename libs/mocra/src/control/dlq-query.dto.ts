@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Length, Min } from '../common/class-validator.js';
 import { ROUTES, type Route } from '../queue/envelope.js';
 
 export const DLQ_MAX_PAGE = 500;

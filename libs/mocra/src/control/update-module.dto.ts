@@ -1,4 +1,14 @@
-import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  Min,
+} from '../common/class-validator.js';
 import { PRIORITIES, type Priority } from '../queue/envelope.js';
 
 /**
