@@ -7,7 +7,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 // The module, not the package index: the index also loads the HTTP control plane, which is not under test here.
 import { MocraModule } from '../src/mocra.module.js';
-import { loadBackendPackage } from '../src/queue/backend-package.js';
+import { loadBackendPackage } from '../src/common/backend-package.js';
 
 /** Backend packages Node has loaded into this test process so far (kafkajs and classic-level are CommonJS). */
 function loadedBackendPackages(): string[] {

@@ -17,7 +17,7 @@ function load<K extends keyof Package>(file: string, name: K): Package[K] {
   return value as Package[K];
 }
 
-export type { ValidationArguments, ValidationError, ValidatorOptions } from 'class-validator';
+export type { ValidationError, ValidatorOptions } from 'class-validator';
 
 export const ValidateBy = load('decorator/common/ValidateBy', 'ValidateBy');
 export const ValidateIf = load('decorator/common/ValidateIf', 'ValidateIf');

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { MocraConfig } from '../config/mocra-config.js';
-import { loadBackendPackage } from './backend-package.js';
+import { loadBackendPackage } from '../common/backend-package.js';
 import { MemoryDeadLetterStore } from './dlq/memory-dead-letter.store.js';
 import { kafkaQueueOptionsFromConfig } from './kafka/kafka-queue.options.js';
 import { LocalQueueManager } from './local/local-queue.manager.js';

@@ -1,10 +1,11 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type * as RaftLibrary from '@mocra/raft';
+import { ProposalDroppedError, ReadIndexLostError, RaftTimeoutError } from '@mocra/raft/errors';
 import type { LeaderChange, RaftLogger, RaftNode, RaftNodeStatus } from '@mocra/raft';
 import type { MocraConfig } from '../config/mocra-config.js';
 import type { RaftConfig } from '../config/sections/raft.config.js';
 import type { RaftStatus, RaftStatusSource } from '../control/raft-status.js';
-import { loadBackendPackage } from '../queue/backend-package.js';
+import { loadBackendPackage } from '../common/backend-package.js';
 import type { CoordinationClient } from './coordination/coordination-client.js';
 import type { CoordinationPort } from './coordination/coordination.port.js';
 import type { CoordinationStateMachine } from './coordination/coordination-state-machine.js';
@@ -42,8 +43,8 @@ interface RaftRuntime {
  * node founds a one-member cluster (or restarts its own); otherwise it joins through any reachable peer. The raft
  * address is the member's identity, so it must stay the same across restarts of a member.
  *
- * The class is an injection token that the control plane imports, so this file loads no Raft code itself:
- * start() loads it, and only the provider for a config with `[raft]` calls start().
+ * The class is an injection token that the control plane imports, so this file loads only Raft's error classes
+ * (`@mocra/raft/errors`) itself: start() loads the rest, and only the provider for a config with `[raft]` calls it.
  */
 export class RaftService implements RaftStatusSource, OnApplicationShutdown {
   private runtime: RaftRuntime | undefined;
@@ -77,7 +78,7 @@ export class RaftService implements RaftStatusSource, OnApplicationShutdown {
   async start(): Promise<void> {
     const raft = this.raftConfig;
     this.runtime ??= await this.load();
-    const { LevelStorage, RaftNode, RaftTimeoutError, TcpTransport } = this.runtime.lib;
+    const { LevelStorage, RaftNode, TcpTransport } = this.runtime.lib;
     const clusterId = this.config.name;
     const logger: RaftLogger = {
       debug: () => undefined,
@@ -144,7 +145,7 @@ export class RaftService implements RaftStatusSource, OnApplicationShutdown {
 
   /** Whether `error` is Raft's timeout, after which a write's outcome is unknown (it may still commit). */
   isTimeout(error: unknown): boolean {
-    return this.runtime !== undefined && error instanceof this.runtime.lib.RaftTimeoutError;
+    return error instanceof RaftTimeoutError;
   }
 
   isLeader(): boolean {
@@ -211,7 +212,6 @@ export class RaftService implements RaftStatusSource, OnApplicationShutdown {
 
   private proposeUntilLost(command: Uint8Array): Promise<Uint8Array> {
     const node = this.raft();
-    const { RaftTimeoutError } = this.loaded().lib;
     const lostAfterMs = LOST_WRITE_ELECTIONS * this.raftConfig.election_timeout_ms;
     const proposed = node.propose(command);
     return new Promise<Uint8Array>((resolve, reject) => {
@@ -248,7 +248,6 @@ export class RaftService implements RaftStatusSource, OnApplicationShutdown {
   }
 
   private async whileNoLeader<T>(attempt: () => Promise<T>): Promise<T> {
-    const { ProposalDroppedError, ReadIndexLostError } = this.loaded().lib;
     const deadline = Date.now() + NO_LEADER_RETRY_MS;
     for (;;) {
       try {
