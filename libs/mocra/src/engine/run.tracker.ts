@@ -20,9 +20,9 @@ export class ModuleRunState implements ModuleRunSummary {
   finishedByParser = false;
   done = false;
   /** Distributed runs started here: work ids not yet reported done by any process. */
-  ledger: WorkLedger | undefined;
+  ledger: WorkLedger | undefined = undefined;
   /** Distributed handler-side state: counters already sent in work reports, and when it was last used. */
-  reported: RunCounters | undefined;
+  reported: RunCounters | undefined = undefined;
   lastUsedMs = 0;
 
   constructor(

@@ -33,15 +33,15 @@ export interface JsonlStoreOptions {
  */
 @StoreMiddleware({ name: 'jsonl' })
 export class JsonlStore implements StoreMiddlewareHandler {
-  private stream: WriteStream | undefined;
-  private opening: Promise<WriteStream> | undefined;
+  private stream: WriteStream | undefined = undefined;
+  private opening: Promise<WriteStream> | undefined = undefined;
   // 8 bytes per stored item instead of a key string: a 100k-item crawl kept 10 MB of keys live, and V8 lets the
   // heap grow to several times its live size before a full GC.
   private readonly keys = new SeenSet();
   private written = 0;
   private skipped = 0;
   private pending: string[] = [];
-  private pendingWrite: Promise<void> | undefined;
+  private pendingWrite: Promise<void> | undefined = undefined;
   readonly path: string;
 
   constructor(private readonly options: JsonlStoreOptions) {

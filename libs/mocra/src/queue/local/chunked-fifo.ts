@@ -20,7 +20,7 @@ export class ChunkedFifo<T> {
   private tail: Chunk<T> = this.head;
   private readIndex = 0;
   private writeIndex = 0;
-  private spare: Chunk<T> | undefined;
+  private spare: Chunk<T> | undefined = undefined;
   private count = 0;
 
   get size(): number {

@@ -18,7 +18,7 @@ export const DELIVERIES_PER_TURN = 1024;
 export class Subscriber {
   inflight = 0;
   active = true;
-  onStopped: (() => void) | undefined;
+  onStopped: (() => void) | undefined = undefined;
 
   constructor(
     readonly handler: QueueHandler<PipelineEnvelope>,
@@ -37,9 +37,9 @@ export class RouteState<Item, Blocked> {
   inflight = 0;
   drainScheduled = false;
   /** Flow control: deliveries here hold while `downstream` has `maxWaiting` or more messages waiting. */
-  holdFor: { downstream: RouteState<Item, Blocked>; maxWaiting: number } | undefined;
+  holdFor: { downstream: RouteState<Item, Blocked>; maxWaiting: number } | undefined = undefined;
   /** The upstream route held on this one's backlog, to wake once it falls below `maxWaiting`. */
-  heldUpstream: RouteState<Item, Blocked> | undefined;
+  heldUpstream: RouteState<Item, Blocked> | undefined = undefined;
 
   constructor(
     readonly route: Route,
