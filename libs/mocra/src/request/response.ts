@@ -3,6 +3,7 @@ import type { Document, Element } from 'domhandler';
 import { textContent } from 'domutils';
 import { parseDocument } from 'htmlparser2';
 import { compiledSelector } from './compiled-selector.js';
+import { detachDocument } from './detach-document.js';
 import type { RequestData, ResponseData } from './request-data.js';
 import { Request } from './request.js';
 import { charsetOf, decodeBody } from './response-charset.js';
@@ -18,12 +19,12 @@ import { ResponseParseError } from './response-parse.error.js';
  * browser devtools may need those steps removed.
  */
 export class Response {
-  private cachedText: string | undefined;
-  private cachedDocument: Document | undefined;
-  private cachedDom: CheerioAPI | undefined;
-  private cachedRequest: Request | undefined;
-  private cachedBase: string | undefined;
-  private cachedBasePrefix: string | null | undefined;
+  private cachedText: string | undefined = undefined;
+  private cachedDocument: Document | undefined = undefined;
+  private cachedDom: CheerioAPI | undefined = undefined;
+  private cachedRequest: Request | undefined = undefined;
+  private cachedBase: string | undefined = undefined;
+  private cachedBasePrefix: string | null | undefined = undefined;
 
   constructor(private readonly data: ResponseData) {}
 
@@ -146,11 +147,13 @@ export class Response {
   }
 
   /**
-   * Drops the decoded text, the document and the cheerio root (they are rebuilt if used again). The runtime calls
-   * this when parse() returns, so a page's DOM dies young instead of waiting for the items to be stored.
+   * Drops the decoded text, the document and the cheerio root (they are rebuilt if used again), and empties every
+   * node's child list, so nodes kept past this point have no children. The runtime calls this when parse() returns,
+   * so a page's DOM dies young instead of waiting for the items to be stored.
    */
   releaseParsed(): void {
     this.cachedText = undefined;
+    if (this.cachedDocument !== undefined) detachDocument(this.cachedDocument);
     this.cachedDocument = undefined;
     this.cachedDom = undefined;
   }

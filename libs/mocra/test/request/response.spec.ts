@@ -113,6 +113,20 @@ describe('Response HTML helpers', () => {
     expect(res.links('a.product')).toHaveLength(3);
   });
 
+  it('releaseParsed() empties the child lists of the released document, text and attributes stay', () => {
+    const res = response(page, { 'content-type': 'text/html' });
+    const $ = res.$;
+    const body = $('body').get(0)!;
+    const link = $('a.product').get(0)!;
+    expect(body.children.length).toBeGreaterThan(0);
+    res.releaseParsed();
+    expect(body.children).toHaveLength(0);
+    expect(link.children).toHaveLength(0);
+    expect(link.attribs['class']).toBe('product');
+    // The response itself parses again from the body.
+    expect(res.css('a.product')).toEqual(['One', 'Two', 'Three', 'One again']);
+  });
+
   it('cssFirst() returns the first match trimmed, or undefined', () => {
     const res = response(page, { 'content-type': 'text/html' });
     expect(res.cssFirst('a.product')).toBe('One');
