@@ -1,4 +1,4 @@
-import { hasChildren, type Document, type ParentNode } from 'domhandler';
+import type { ChildNode, Document, ParentNode } from 'domhandler';
 
 /**
  * Empties the child list of every node of a document that is no longer used.
@@ -15,8 +15,9 @@ export function detachDocument(root: Document): void {
   for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
     const children = node.children;
     for (let i = 0; i < children.length; i++) {
-      const child = children[i]!;
-      if (hasChildren(child)) pending.push(child);
+      // A plain property read: domhandler's hasChildren() is a hasOwnProperty call, 1 % of a crawl's CPU here.
+      const child = children[i] as ChildNode & Partial<ParentNode>;
+      if (child.children !== undefined && child.children.length > 0) pending.push(child as ParentNode);
     }
     children.length = 0;
   }
