@@ -160,23 +160,28 @@ export async function sleepBeforeSend(req: RequestData, signal: AbortSignal | un
 type AbortListener = () => void;
 
 /**
- * What a download deadline hands its HTTP client as the abort signal: the part of AbortSignal that undici and axios
- * use (`aborted`, `reason`, add/removeEventListener, and undici's EventEmitter form on/once/removeListener). A real
- * AbortController builds an EventTarget per download, 4% of a crawl's CPU in the profile.
+ * What a download deadline hands to axios, or to the undici downloader's own abort, as the abort signal: the part
+ * of AbortSignal they use (`aborted`, `reason`, add/removeEventListener, and the EventEmitter form
+ * on/once/removeListener). A real AbortController builds an EventTarget per download, 4% of a crawl's CPU in the
+ * profile.
  */
 class DeadlineSignal {
   aborted = false;
   reason: unknown = undefined;
-  private listeners: AbortListener[] = [];
+  // One listener is the rule (the downloader's own, or axios's): a field, so a download allocates no listener array.
+  private listener: AbortListener | undefined = undefined;
+  private more: Set<AbortListener> | undefined = undefined;
 
   addEventListener(type: string, listener: AbortListener): void {
-    if (type === 'abort' && !this.aborted) this.listeners.push(listener);
+    if (type !== 'abort' || this.aborted) return;
+    if (this.listener === undefined && this.more === undefined) this.listener = listener;
+    else (this.more ??= new Set()).add(listener);
   }
 
   removeEventListener(type: string, listener: AbortListener): void {
     if (type !== 'abort') return;
-    const i = this.listeners.indexOf(listener);
-    if (i >= 0) this.listeners.splice(i, 1);
+    if (this.listener === listener) this.listener = undefined;
+    else this.more?.delete(listener);
   }
 
   on(type: string, listener: AbortListener): this {
@@ -197,9 +202,12 @@ class DeadlineSignal {
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason;
-    const listeners = this.listeners;
-    this.listeners = [];
-    for (const listener of listeners) listener();
+    const first = this.listener;
+    const more = this.more;
+    this.listener = undefined;
+    this.more = undefined;
+    first?.();
+    if (more !== undefined) for (const listener of more) listener();
   }
 }
 

@@ -1,6 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import type { Readable } from 'node:stream';
-import zlib from 'node:zlib';
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 import type { HttpMethod, RequestData, ResponseData } from '../request/request-data.js';
 import type { DownloadError } from './download.error.js';
@@ -8,19 +6,15 @@ import type { DownloadOptions, Downloader } from './downloader.interface.js';
 import {
   aborted,
   failure,
-  flattenHeaders,
-  hasLimit,
   messageOf,
   proxyUrl,
   requestBody,
   requestHeaders,
   targetUrl,
-  tooLarge,
   DownloadDeadline,
   sleepBeforeSend,
 } from './request-encoding.js';
-import { nextRedirect } from './redirect-hop.js';
-import { reportingSent, withOnSent } from './undici-sent-report.js';
+import { UndiciExchange } from './undici-exchange.js';
 
 export interface UndiciDownloaderOptions {
   /** Connections per origin (undici `connections`), kept alive for reuse. */
@@ -86,8 +80,7 @@ export class UndiciDownloader implements Downloader {
   async download(req: RequestData, opts: DownloadOptions): Promise<ResponseData> {
     if (this.closed) throw failure('invalid_request', req, 'the downloader is closed');
     let target = targetUrl(req);
-    const direct = req.proxy === undefined ? this.agent : this.proxyFor(proxyUrl(req), req);
-    const dispatcher = opts.onSent === undefined ? direct : reportingSent(direct);
+    const dispatcher = req.proxy === undefined ? this.agent : this.proxyFor(proxyUrl(req), req);
     const headers = requestHeaders(req, this.userAgent);
     headers['accept-encoding'] ??= ACCEPT_ENCODING;
     let body = requestBody(req, headers);
@@ -95,60 +88,44 @@ export class UndiciDownloader implements Downloader {
     await sleepBeforeSend(req, signal);
     const timeoutMs = req.timeoutMs ?? opts.timeoutMs;
     const deadline = new DownloadDeadline(timeoutMs, signal);
-    const max = opts.maxResponseSize;
     const started = performance.now();
     let method: HttpMethod = req.method;
+    let exchange: UndiciExchange | undefined;
+    const onAbort = (): void => exchange?.abort(deadline.signal?.reason);
+    deadline.signal?.addEventListener('abort', onAbort);
     try {
       for (let hop = 0; ; hop++) {
+        // Aborted between hops: classified below like any abort.
+        if (deadline.signal?.aborted) throw new Error('aborted');
         const u = new URL(target);
-        const res = await dispatcher.request(
-          withOnSent(
-            {
-              origin: u.origin,
-              path: `${u.pathname}${u.search}`,
-              method,
-              headers,
-              body,
-              signal: deadline.signal,
-            },
-            opts.onSent,
-          ),
+        exchange = new UndiciExchange({
+          req,
+          hop,
+          maxRedirects: this.maxRedirects,
+          target,
+          method,
+          headers,
+          maxResponseSize: opts.maxResponseSize,
+          onSent: opts.onSent,
+        });
+        dispatcher.dispatch(
+          { origin: u.origin, path: `${u.pathname}${u.search}`, method, headers, body },
+          exchange,
         );
-        let next;
-        try {
-          next = nextRedirect(
-            req,
-            hop,
-            this.maxRedirects,
-            res.statusCode,
-            res.headers['location'],
-            target,
-            method,
-            headers,
-          );
-        } catch (err) {
-          // too many hops or an invalid Location: the body is not read, so free its socket
-          discard(res.body);
-          throw err;
-        }
+        const res = await exchange.result;
+        const next = res.redirect;
         if (next) {
-          res.body.resume();
           target = next.url;
           method = next.method;
           if (next.dropBody) body = undefined;
           continue;
         }
-        const responseHeaders = flattenHeaders(res.headers);
-        const noBody = method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
-        const bytes = noBody
-          ? (res.body.resume(), Buffer.alloc(0))
-          : await readBody(res.body, responseHeaders, max, req);
         return {
           id: req.id,
-          status: res.statusCode,
+          status: res.status,
           url: target,
-          headers: responseHeaders,
-          body: bytes,
+          headers: res.headers,
+          body: res.body,
           request: req,
           elapsedMs: performance.now() - started,
         };
@@ -159,6 +136,7 @@ export class UndiciDownloader implements Downloader {
       if (signal?.aborted) throw aborted(req, err);
       throw classify(err, req);
     } finally {
+      deadline.signal?.removeEventListener('abort', onAbort);
       deadline.dispose();
     }
   }
@@ -212,124 +190,6 @@ export class UndiciDownloader implements Downloader {
     }
     return proxy;
   }
-}
-
-/** Reads (and decodes) the body, failing as soon as the decoded size passes the limit. */
-async function readBody(
-  raw: Readable,
-  headers: Record<string, string>,
-  max: number,
-  req: RequestData,
-): Promise<Buffer> {
-  const limited = hasLimit(max);
-  const encoding = (headers['content-encoding'] ?? '').trim().toLowerCase();
-  const declared = Number(headers['content-length']);
-  if (limited && encoding === '' && Number.isFinite(declared) && declared > max) {
-    discard(raw);
-    throw tooLarge(req, max);
-  }
-  const decoder = decoderFor(encoding);
-  const source: Readable = decoder ? raw.pipe(decoder) : raw;
-  if (decoder) raw.on('error', (err: Error) => decoder.destroy(err));
-  const chunks: Buffer[] = [];
-  let total = 0;
-  let rawBytes = 0;
-  if (decoder) raw.on('data', (c: Buffer) => (rawBytes += c.byteLength));
-  try {
-    await collect(source, (buf) => {
-      total += buf.byteLength;
-      if (limited && total > max) {
-        discard(raw);
-        if (source !== raw) discard(source);
-        throw tooLarge(req, max);
-      }
-      chunks.push(buf);
-    });
-  } catch (err) {
-    if (isDownloadError(err)) throw err;
-    // An empty body declared as compressed (some servers do that on errors) is just empty.
-    if (decoder && rawBytes === 0) return Buffer.alloc(0);
-    throw decoder && rawBytes > 0 && !isStreamAbort(err)
-      ? failure('network', req, `cannot decode ${encoding} body: ${messageOf(err)}`, err)
-      : err;
-  }
-  if (decoder) {
-    delete headers['content-encoding'];
-    delete headers['content-length'];
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
-}
-
-/**
- * Feeds every chunk of `source` to `onChunk` until the stream ends; rejects with the stream's error, with what
- * `onChunk` throws, or when the stream closes before its end. Plain listeners, because an async iterator over a
- * stream costs several promises per chunk, a measurable share of a small page's download.
- */
-function collect(source: Readable, onChunk: (chunk: Buffer) => void): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let settled = false;
-    const fail = (err: unknown): void => {
-      if (settled) return;
-      settled = true;
-      reject(err);
-    };
-    source.on('data', (chunk: Buffer) => {
-      if (settled) return;
-      try {
-        onChunk(chunk);
-      } catch (err) {
-        fail(err);
-      }
-    });
-    source.on('error', fail);
-    source.once('end', () => {
-      if (settled) return;
-      settled = true;
-      resolve();
-    });
-    // 'close' follows 'end' on every stream: the error (and its stack trace) is built only for a real early close.
-    source.once('close', () => {
-      if (settled) return;
-      fail(
-        Object.assign(new Error('body stream closed before its end'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }),
-      );
-    });
-  });
-}
-
-function decoderFor(encoding: string): zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | undefined {
-  // Flush modes let a truncated-but-valid stream end without "unexpected end of file".
-  switch (encoding) {
-    case 'gzip':
-    case 'x-gzip':
-      return zlib.createGunzip({
-        flush: zlib.constants.Z_SYNC_FLUSH,
-        finishFlush: zlib.constants.Z_SYNC_FLUSH,
-      });
-    case 'deflate':
-      return zlib.createInflate({
-        flush: zlib.constants.Z_SYNC_FLUSH,
-        finishFlush: zlib.constants.Z_SYNC_FLUSH,
-      });
-    case 'br':
-      return zlib.createBrotliDecompress({
-        flush: zlib.constants.BROTLI_OPERATION_FLUSH,
-        finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH,
-      });
-    default:
-      return undefined;
-  }
-}
-
-/** Destroys a stream whose remaining data nobody wants; the abort error it then emits is expected. */
-function discard(stream: Readable): void {
-  stream.on('error', () => undefined);
-  stream.destroy();
-}
-
-function isStreamAbort(err: unknown): boolean {
-  const code = codeOf(err);
-  return code === 'UND_ERR_ABORTED' || code === 'ABORT_ERR' || (err as Error)?.name === 'AbortError';
 }
 
 function isDownloadError(err: unknown): err is DownloadError {

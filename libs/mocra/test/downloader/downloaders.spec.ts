@@ -192,6 +192,18 @@ describe.each(DOWNLOADERS)('%s', (name, make) => {
       expect(server.seen[0]?.headers['accept-encoding']).toMatch(/br/);
     });
 
+    it('returns an empty body for an empty body declared as gzip, a 204 and a HEAD', async () => {
+      const empty = await downloader.download(Request.get(`${server.base}/gzip-empty`).toData(), OPTS);
+      expect(empty.status).toBe(200);
+      expect(empty.body.byteLength).toBe(0);
+      const noContent = await downloader.download(Request.get(`${server.base}/no-content`).toData(), OPTS);
+      expect(noContent.status).toBe(204);
+      expect(noContent.body.byteLength).toBe(0);
+      const head = await downloader.download(new Request(`${server.base}/gzip`, 'HEAD').toData(), OPTS);
+      expect(head.status).toBe(200);
+      expect(head.body.byteLength).toBe(0);
+    });
+
     it('turns a POST answered with 303 into a GET of the new location', async () => {
       const res = await downloader.download(
         Request.post(`${server.base}/redirect-post`).withJson({ a: 1 }).toData(),

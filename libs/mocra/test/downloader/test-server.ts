@@ -66,6 +66,15 @@ const routes: Record<string, Handler> = {
     res.setHeader('content-encoding', 'deflate');
     res.end(deflateSync(Buffer.from('deflate ✓ '.repeat(100), 'utf8')));
   },
+  // Declared compressed but empty, as some servers answer errors.
+  '/gzip-empty': (_req, res) => {
+    res.setHeader('content-encoding', 'gzip');
+    res.end();
+  },
+  '/no-content': (_req, res) => {
+    res.statusCode = 204;
+    res.end();
+  },
   // A gzip bomb in miniature: 40 KiB on the wire, 4 MiB decoded.
   '/gzip-large': (_req, res) => {
     res.setHeader('content-encoding', 'gzip');
