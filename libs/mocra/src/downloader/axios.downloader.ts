@@ -101,7 +101,7 @@ export class AxiosDownloader implements Downloader {
 
   async download(req: RequestData, opts: DownloadOptions): Promise<ResponseData> {
     if (this.closed) throw failure('invalid_request', req, 'the downloader is closed');
-    let target = targetUrl(req);
+    let target = targetUrl(req).href;
     const proxy = req.proxy === undefined ? false : proxyConfig(proxyUrl(req));
     const headers = requestHeaders(req, this.userAgent);
     // Nothing beyond the instance's default headers: no header, cookie or body of its own.

@@ -36,8 +36,11 @@ export function tooLarge(req: RequestData, maxResponseSize: number, cause?: unkn
   return failure('too_large', req, `body exceeds max_response_size of ${maxResponseSize} bytes`, cause);
 }
 
-/** The URL to send: the request URL plus its params (already-present query kept as written), no fragment. */
-export function targetUrl(req: RequestData): string {
+/**
+ * The URL to send: the request URL plus its params (already-present query kept as written), no fragment. Parsed, so
+ * a downloader that needs its parts (origin, path) does not parse it again.
+ */
+export function targetUrl(req: RequestData): URL {
   let u: URL;
   try {
     u = new URL(req.url);
@@ -55,7 +58,7 @@ export function targetUrl(req: RequestData): string {
     }
     u.search = u.search.length > 1 ? `${u.search}&${extra}` : extra;
   }
-  return u.href;
+  return u;
 }
 
 /** The request's proxy as a URL; only http(s) forward proxies are supported. */

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 import type { HttpMethod, RequestData, ResponseData } from '../request/request-data.js';
-import type { DownloadError } from './download.error.js';
+import { DownloadError } from './download.error.js';
 import type { DownloadOptions, Downloader } from './downloader.interface.js';
 import {
   aborted,
@@ -79,7 +79,7 @@ export class UndiciDownloader implements Downloader {
 
   async download(req: RequestData, opts: DownloadOptions): Promise<ResponseData> {
     if (this.closed) throw failure('invalid_request', req, 'the downloader is closed');
-    let target = targetUrl(req);
+    let url = targetUrl(req);
     const dispatcher = req.proxy === undefined ? this.agent : this.proxyFor(proxyUrl(req), req);
     const headers = requestHeaders(req, this.userAgent);
     headers['accept-encoding'] ??= ACCEPT_ENCODING;
@@ -97,7 +97,7 @@ export class UndiciDownloader implements Downloader {
       for (let hop = 0; ; hop++) {
         // Aborted between hops: classified below like any abort.
         if (deadline.signal?.aborted) throw new Error('aborted');
-        const u = new URL(target);
+        const target = url.href;
         exchange = new UndiciExchange({
           req,
           hop,
@@ -109,13 +109,13 @@ export class UndiciDownloader implements Downloader {
           onSent: opts.onSent,
         });
         dispatcher.dispatch(
-          { origin: u.origin, path: `${u.pathname}${u.search}`, method, headers, body },
+          { origin: url.origin, path: `${url.pathname}${url.search}`, method, headers, body },
           exchange,
         );
         const res = await exchange.result;
         const next = res.redirect;
         if (next) {
-          target = next.url;
+          url = new URL(next.url);
           method = next.method;
           if (next.dropBody) body = undefined;
           continue;
@@ -131,7 +131,7 @@ export class UndiciDownloader implements Downloader {
         };
       }
     } catch (err) {
-      if (isDownloadError(err)) throw err;
+      if (err instanceof DownloadError) throw err;
       if (deadline.timedOut) throw failure('timeout', req, `timed out after ${timeoutMs} ms`, err);
       if (signal?.aborted) throw aborted(req, err);
       throw classify(err, req);
@@ -190,10 +190,6 @@ export class UndiciDownloader implements Downloader {
     }
     return proxy;
   }
-}
-
-function isDownloadError(err: unknown): err is DownloadError {
-  return err instanceof Error && err.name === 'DownloadError';
 }
 
 function codeOf(err: unknown): string | undefined {
