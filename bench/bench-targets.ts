@@ -108,6 +108,17 @@ export function evaluateTargets(measured: readonly Measured[], baseProducts: num
       }
       ratio(`${key} pages/s with failures / without`, failing, clean, 0.8);
     }
+    // Not a target: the rows above retry at once, like the raw loop; this one waits as the seed's policy says.
+    const seed = measured.find(
+      (m) => m.key === 'mocra-undici-seed-backoff' && m.scenario.failEvery === failEvery,
+    );
+    if (seed?.pairedClean) {
+      const x = pps(seed.result) / pps(seed.pairedClean);
+      lines.push(
+        `(for reference) mocra undici with the seed's retry backoff (500 ms, doubling): ${seed.result.items} ` +
+          `items, pages/s with failures / without ${x.toFixed(2)}×`,
+      );
+    }
   }
   return lines;
 }

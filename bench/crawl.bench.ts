@@ -40,8 +40,22 @@ const CONTENDERS: readonly Contender[] = [
   { key: 'raw-axios', script: 'run-raw-axios.js', args: (u, s) => [...loopArgs(u, s), 'axios'] },
   { key: 'raw-undici', script: 'run-raw-axios.js', args: (u, s) => [...loopArgs(u, s), 'undici'] },
   { key: 'crawlee', script: 'run-crawlee.js', args: loopArgs },
-  { key: 'mocra-axios', script: 'run-mocra.js', args: (u) => [u, String(concurrency), 'axios', 'memory'] },
-  { key: 'mocra-undici', script: 'run-mocra.js', args: (u) => [u, String(concurrency), 'undici', 'memory'] },
+  // With failures, mocra retries at once like the raw loop it is compared with; the seed's backoff is its own row.
+  {
+    key: 'mocra-axios',
+    script: 'run-mocra.js',
+    args: (u, s) => [u, String(concurrency), 'axios', 'memory', s.failEvery > 0 ? 'immediate' : 'seed'],
+  },
+  {
+    key: 'mocra-undici',
+    script: 'run-mocra.js',
+    args: (u, s) => [u, String(concurrency), 'undici', 'memory', s.failEvery > 0 ? 'immediate' : 'seed'],
+  },
+  {
+    key: 'mocra-undici-seed-backoff',
+    script: 'run-mocra.js',
+    args: (u) => [u, String(concurrency), 'undici', 'memory', 'seed'],
+  },
   {
     key: 'mocra-axios-durable',
     script: 'run-mocra.js',
@@ -135,7 +149,7 @@ const all = CONTENDERS.map((c) => c.key);
 for (const shape of shapes) {
   scenarios.push({
     scenario: { products, listPages: listPagesFor(products), shape, failEvery: 0 },
-    keys: all,
+    keys: all.filter((k) => k !== 'mocra-undici-seed-backoff'),
   });
 }
 for (const n of extraScales) {
@@ -147,7 +161,7 @@ for (const n of extraScales) {
 if (failEvery > 0) {
   scenarios.push({
     scenario: { products, listPages: listPagesFor(products), shape: 'wide', failEvery },
-    keys: ['raw-axios', 'mocra-axios', 'mocra-undici'],
+    keys: ['raw-axios', 'mocra-axios', 'mocra-undici', 'mocra-undici-seed-backoff'],
   });
 }
 

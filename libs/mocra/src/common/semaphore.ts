@@ -29,6 +29,9 @@ export class Semaphore {
     this.drain();
   }
 
+  /** `release` bound once, for promise reactions: one per download, so no closure per call. */
+  readonly releaser = (): void => this.release();
+
   private drain(): void {
     while (this.active < this.limit && this.head < this.waiters.length) {
       const next = this.waiters[this.head]!;

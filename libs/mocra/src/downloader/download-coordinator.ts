@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CacheService } from '../cache/cache.service.js';
 import { Semaphore } from '../common/semaphore.js';
 import type { MocraConfig } from '../config/mocra-config.js';
+import { plainUrlOriginEnd } from '../request/plain-url.js';
 import type { RequestData, ResponseData } from '../request/request-data.js';
 import { DownloadError } from './download.error.js';
 import type { Downloader } from './downloader.interface.js';
@@ -124,12 +125,7 @@ export class DownloadCoordinator {
     signal?: AbortSignal,
   ): Promise<ResponseData> {
     if (this.closed) throw failure('invalid_request', req, 'the download coordinator is closed');
-    let url: URL;
-    try {
-      url = new URL(req.url);
-    } catch (err) {
-      throw failure('invalid_request', req, 'invalid URL', err);
-    }
+    const url = originOf(req);
     const dc = this.config.download_config;
     const module = policy.module;
 
@@ -142,7 +138,7 @@ export class DownloadCoordinator {
     if (req.sleepMs !== undefined && req.sleepMs > 0) await this.pause(req, req.sleepMs, signal);
 
     const host = url.host;
-    const hostConfig = dc.hosts[host] ?? dc.hosts[url.hostname];
+    const hostConfig = dc.hosts[host] ?? dc.hosts[hostnameOf(host)];
     let hostRate = hostConfig?.rate_limit ?? dc.host_rate_limit;
     const hostConcurrency = hostConfig?.concurrency ?? dc.host_concurrency;
     if (policy.robotsTxt) {
@@ -389,4 +385,27 @@ function slowest(...rates: number[]): number {
   let out = 0;
   for (const r of rates) if (r > 0 && (out === 0 || r < out)) out = r;
   return out;
+}
+
+/** The parts of a request URL the gates read: read off the string when it is plain, else from one parse. */
+function originOf(req: RequestData): { host: string; origin: string } {
+  const end = plainUrlOriginEnd(req.url);
+  if (end >= 0) {
+    return {
+      host: req.url.slice(req.url.charCodeAt(4) === 115 /* s */ ? 8 : 7, end),
+      origin: req.url.slice(0, end),
+    };
+  }
+  try {
+    const u = new URL(req.url);
+    return { host: u.host, origin: u.origin };
+  } catch (err) {
+    throw failure('invalid_request', req, 'invalid URL', err);
+  }
+}
+
+/** `host` without its port (IPv6 brackets kept, as URL.hostname keeps them). */
+function hostnameOf(host: string): string {
+  const colon = host.lastIndexOf(':');
+  return colon > host.lastIndexOf(']') ? host.slice(0, colon) : host;
 }

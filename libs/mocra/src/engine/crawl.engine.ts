@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { MocraConfig } from '../config/mocra-config.js';
+import { isThenable } from '../common/is-thenable.js';
 import { uuidV7 } from '../common/uuid-v7.js';
 import type { ModuleDag, DagNode } from '../dag/module-dag.js';
 import { DownloadError } from '../downloader/download.error.js';
@@ -26,6 +27,7 @@ import type {
 } from '../queue/envelope.js';
 import { MAX_CRAWL_DEPTH } from '../queue/envelope.js';
 import type {
+  PublishOptions,
   QueueManager,
   QueueMessage,
   QueueSubscription,
@@ -38,6 +40,7 @@ import { SeenSet } from '../request/seen-set.js';
 import { requestFingerprint } from '../request/request-fingerprint.js';
 import type { GenerateContext, ModuleRunContext, ParseContext } from './crawl-context.js';
 import type { GenerateResult } from './crawler-node.interface.js';
+import type { ParseOutput } from '../parser/parse-output.js';
 import { CrawlerRegistry, type RegisteredModule } from './crawler.registry.js';
 import type { EngineStats } from './engine-stats.js';
 import { StageError } from './stage.error.js';
@@ -345,10 +348,7 @@ export class CrawlEngine {
         msg.priority,
         state,
       );
-      void committed.then(
-        () => mod.semaphore.release(),
-        () => mod.semaphore.release(),
-      );
+      void committed.then(mod.semaphore.releaser, mod.semaphore.releaser);
       if (mustAwait) await committed;
     } catch (err) {
       if (acquired) mod.semaphore.release();
@@ -377,9 +377,12 @@ export class CrawlEngine {
         response,
         this.logger,
       );
-      let output;
+      let output: ParseOutput | undefined;
       try {
-        output = await node.instance.parse(response, ctx);
+        // A synchronous parse() is not awaited: its DOM is then released in the same turn, before another page's
+        // handler can run, so it is never alive at a young-generation GC that falls between two handlers.
+        const parsed = node.instance.parse(response, ctx);
+        output = isThenable(parsed) ? await parsed : parsed;
       } catch (err) {
         this.metrics.parserError(mod.name, node.key);
         throw new StageError('Parser', `parse failed: ${errorMessage(err)}`, true);
@@ -402,12 +405,15 @@ export class CrawlEngine {
       this.totals.pages++;
       // Set before dispatching, so this output's own withNext work is already skipped.
       if (output.finished) state.finishedByParser = true;
-      const published: Array<Promise<void>> = [];
+      let published: Array<Promise<void>> | undefined;
       // Siblings share one routing per target and one exec: nothing mutates them, and a wide crawl can hold
       // hundreds of thousands of these dispatches in the queue at once, so each copy costs memory and GC time.
-      const exec = this.exec();
-      const routings = new Map<string, RoutingMeta>();
+      // Allocated only for a page that dispatches: most pages of a crawl are leaves.
+      let exec: ExecutionMeta | undefined;
+      let routings: Map<string, RoutingMeta> | undefined;
       for (const next of output.next) {
+        exec ??= this.exec();
+        routings ??= new Map<string, RoutingMeta>();
         let routing = routings.get(next.target);
         if (routing === undefined) {
           routing = nextRouting(env.routing, next.target);
@@ -422,9 +428,9 @@ export class CrawlEngine {
           input: next.input,
         };
         const pending = this.forward('parser_task', dispatch, msg.priority, state);
-        if (pending) published.push(pending);
+        if (pending) (published ??= []).push(pending);
       }
-      await Promise.all(published);
+      if (published !== undefined) await Promise.all(published);
       if (output.data.length > 0) {
         const runCtx = this.runContext(mod, env.routing);
         for (let itemIndex = 0; itemIndex < output.data.length; itemIndex++) {
@@ -532,7 +538,8 @@ export class CrawlEngine {
       config: mod.config,
       logger: this.logger,
     };
-    const result: GenerateResult = await node.instance.generate(ctx);
+    const generated = node.instance.generate(ctx);
+    const result: GenerateResult = isThenable(generated) ? await generated : generated;
     if (result === null || result === undefined) return;
     if (result instanceof Request) return this.publishRequest(mod, state, node, parent, result, priority);
     if (Symbol.asyncIterator in result) {
@@ -627,17 +634,30 @@ export class CrawlEngine {
 
   private async storeItem(mod: RegisteredModule, item: DataItem, ctx: ModuleRunContext): Promise<boolean> {
     let current: DataItem | null = item;
-    for (const mw of mod.dataMiddleware) {
-      current = await this.withRetries('DataMiddleware', () => mw.handleData(current!, ctx));
+    // Index loops and a first attempt without a closure: this runs for every item of the crawl.
+    const dataMiddleware = mod.dataMiddleware;
+    for (let i = 0; i < dataMiddleware.length; i++) {
+      const mw = dataMiddleware[i]!;
+      const input: DataItem = current;
+      current = await this.withRetries('DataMiddleware', () => mw.handleData(input, ctx));
       if (current === null) return false;
     }
-    for (const { name, handler: store } of mod.storeMiddleware) {
+    const stores = mod.storeMiddleware;
+    for (let i = 0; i < stores.length; i++) {
+      const { name, handler: store } = stores[i]!;
       let toStore: DataItem | null = current;
-      if (store.beforeStore)
-        toStore = await this.withRetries('DataStore', () => store.beforeStore!(current!, ctx));
+      if (store.beforeStore) {
+        const input: DataItem = current;
+        toStore = await this.withRetries('DataStore', () => store.beforeStore!(input, ctx));
+      }
       if (toStore === null) continue;
       const stored = toStore;
-      await this.withRetries('DataStore', () => store.store(stored, ctx));
+      try {
+        const done = store.store(stored, ctx);
+        if (isThenable(done)) await done;
+      } catch (err) {
+        await this.retryAfterFailure('DataStore', err, () => store.store(stored, ctx));
+      }
       this.metrics.itemStored(mod.name, name);
       if (store.afterStore) await this.withRetries('DataStore', () => store.afterStore!(stored, ctx));
     }
@@ -646,20 +666,31 @@ export class CrawlEngine {
 
   /** Retries a data/store step in place (re-running the whole parse would duplicate the other items). */
   private async withRetries<T>(kind: ErrorKind, fn: () => T | Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      return this.retryAfterFailure(kind, err, fn);
+    }
+  }
+
+  /** The retries after a first failed attempt of `fn`, as the error policy of `kind` allows. */
+  private async retryAfterFailure<T>(
+    kind: ErrorKind,
+    firstError: unknown,
+    fn: () => T | Promise<T>,
+  ): Promise<T> {
+    let err = firstError;
     for (let attempt = 1; ; attempt++) {
+      // Resolved only on failure: this wraps every store of every item.
+      const policy = this.policy.resolve({ kind, stage: 'response' });
+      if (!policy.retryable || attempt >= policy.maxAttempts) {
+        throw new StageError(kind, `${kind} failed after ${attempt} attempt(s): ${errorMessage(err)}`, false);
+      }
+      await new Promise((r) => setTimeout(r, backoffDelayMs(policy.backoff, attempt)));
       try {
         return await fn();
-      } catch (err) {
-        // Resolved only on failure: this wraps every store of every item.
-        const policy = this.policy.resolve({ kind, stage: 'response' });
-        if (!policy.retryable || attempt >= policy.maxAttempts) {
-          throw new StageError(
-            kind,
-            `${kind} failed after ${attempt} attempt(s): ${errorMessage(err)}`,
-            false,
-          );
-        }
-        await new Promise((r) => setTimeout(r, backoffDelayMs(policy.backoff, attempt)));
+      } catch (next) {
+        err = next;
       }
     }
   }
@@ -687,14 +718,19 @@ export class CrawlEngine {
     state: ModuleRunState,
   ): { committed: Promise<void>; mustAwait: boolean } {
     this.tracker.inc(state);
-    const committed = this.queue.publish(route, envelope, priority, { wait: false }).catch((err: unknown) => {
+    const published = this.queue.publish(route, envelope, priority, PUBLISH_NO_WAIT);
+    if (!this.queue.orderedWrites) {
+      const committed = published.then(undefined, (err: unknown) => {
+        this.tracker.dec(envelope.routing.runId, state);
+        throw err;
+      });
+      return { committed, mustAwait: true };
+    }
+    // Nobody waits on this one to see an error, so it is logged here and the promise settles either way.
+    const committed = published.then(undefined, (err: unknown) => {
       this.tracker.dec(envelope.routing.runId, state);
-      throw err;
+      this.logger.error(`${route} message of run ${envelope.routing.runId} not persisted: ${String(err)}`);
     });
-    if (!this.queue.orderedWrites) return { committed, mustAwait: true };
-    committed.catch((err: unknown) =>
-      this.logger.error(`${route} message of run ${envelope.routing.runId} not persisted: ${String(err)}`),
-    );
     return { committed, mustAwait: false };
   }
 
@@ -816,6 +852,9 @@ export class CrawlEngine {
     };
   }
 }
+
+// Shared: a handler's publishes never wait for capacity (see publishFromHandler), and the options are read only.
+const PUBLISH_NO_WAIT: PublishOptions = { wait: false };
 
 function seenSetName(runId: string): string {
   return `seen:${runId}`;

@@ -1,4 +1,5 @@
 import * as nodeCrypto from 'node:crypto';
+import { plainUrlOriginEnd } from './plain-url.js';
 import type { RequestData } from './request-data.js';
 import { RequestError } from './request.error.js';
 
@@ -52,6 +53,7 @@ export function requestFingerprint(req: FingerprintInput, scope: string | undefi
  * query (from the URL plus `params`) sorted by key then value and re-encoded.
  */
 export function canonicalUrl(url: string, params: ReadonlyArray<readonly [string, string]> = []): string {
+  if (params.length === 0 && plainUrlOriginEnd(url) >= 0) return url;
   let u: URL;
   try {
     u = new URL(url);

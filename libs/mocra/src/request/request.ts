@@ -1,5 +1,6 @@
 import type { HttpMethod, Priority, RequestData } from './request-data.js';
 import { requestFingerprint } from './request-fingerprint.js';
+import { plainUrlOriginEnd } from './plain-url.js';
 import { nextRequestId } from './request-id.js';
 import { RequestError } from './request.error.js';
 
@@ -384,6 +385,7 @@ function copyData(d: RequestData): RequestData {
 }
 
 function checkUrl(url: string): string {
+  if (typeof url === 'string' && plainUrlOriginEnd(url) >= 0) return url;
   let parsed: URL | undefined;
   try {
     parsed = new URL(url);

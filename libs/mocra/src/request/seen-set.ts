@@ -34,8 +34,27 @@ export class SeenSet {
 
   /** Adds a fingerprint; true if it was not in the set yet. */
   add(fingerprint: string): boolean {
-    const hi = parseHex32(fingerprint, 0);
-    const lo = parseHex32(fingerprint, 8);
+    return this.addKey(parseHex32(fingerprint, 0), parseHex32(fingerprint, 8));
+  }
+
+  /**
+   * Adds the pair (`text`, `n`) by a 64-bit non-cryptographic hash of both: for keys made from one's own data
+   * (no adversary picks them), where a sha1 per key would cost more than the rest of the lookup.
+   */
+  addText(text: string, n = 0): boolean {
+    let h1 = 0xdeadbeef ^ n;
+    let h2 = 0x41c6ce57 ^ Math.imul(n, 0x9e3779b1);
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 2654435761);
+      h2 = Math.imul(h2 ^ c, 1597334677);
+    }
+    h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+    h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+    return this.addKey(h1 >>> 0, h2 >>> 0);
+  }
+
+  private addKey(hi: number, lo: number): boolean {
     if (hi === 0 && lo === 0) {
       if (this.hasZeroKey) return false;
       this.hasZeroKey = true;

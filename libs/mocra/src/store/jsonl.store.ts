@@ -14,7 +14,6 @@ import { createInterface } from 'node:readline';
 import type { Provider } from '@nestjs/common';
 import { StoreMiddleware } from '../decorators/middleware.decorators.js';
 import type { DataItem, StoreMiddlewareHandler } from '../middleware/middleware.interfaces.js';
-import { sha1Hex } from '../request/request-fingerprint.js';
 import { SeenSet } from '../request/seen-set.js';
 
 export interface JsonlStoreOptions {
@@ -36,7 +35,8 @@ export class JsonlStore implements StoreMiddlewareHandler {
   private stream: WriteStream | undefined = undefined;
   private opening: Promise<WriteStream> | undefined = undefined;
   // 8 bytes per stored item instead of a key string: a 100k-item crawl kept 10 MB of keys live, and V8 lets the
-  // heap grow to several times its live size before a full GC.
+  // heap grow to several times its live size before a full GC. Keyed by a 64-bit hash of (requestId, itemIndex):
+  // two different items collide with probability ~3e-8 among a million (the request dedup makes the same trade).
   private readonly keys = new SeenSet();
   private written = 0;
   private skipped = 0;
@@ -65,7 +65,7 @@ export class JsonlStore implements StoreMiddlewareHandler {
 
   async store(item: DataItem): Promise<void> {
     const stream = this.stream ?? (await this.open());
-    if (!this.keys.add(itemKey(item.requestId, item.itemIndex))) {
+    if (!this.keys.addText(item.requestId, item.itemIndex)) {
       this.skipped++;
       return;
     }
@@ -137,7 +137,7 @@ export class JsonlStore implements StoreMiddlewareHandler {
       try {
         const parsed = JSON.parse(line) as { requestId?: unknown; itemIndex?: unknown };
         if (typeof parsed.requestId === 'string')
-          this.keys.add(itemKey(parsed.requestId, Number(parsed.itemIndex ?? 0)));
+          this.keys.addText(parsed.requestId, Number(parsed.itemIndex ?? 0));
       } catch {
         // A torn last line from a killed process: the item it held is written again when redelivered.
       }
@@ -157,12 +157,4 @@ function endsWithoutNewline(path: string): boolean {
   } finally {
     closeSync(fd);
   }
-}
-
-/**
- * The identity of an item in the file as a sha1 hex digest, of which SeenSet keeps 64 bits: two different items
- * collide with probability ~3e-8 among a million (the request dedup makes the same trade).
- */
-function itemKey(requestId: string, itemIndex: number): string {
-  return sha1Hex(`${requestId}#${itemIndex}`);
 }

@@ -79,6 +79,24 @@ describe('SeenSet', () => {
     expect(set.add(Request.get('http://a.test/5').fingerprint())).toBe(true);
   });
 
+  it('addText keys (text, n) pairs: each new pair once, no collisions among 200,000 item-like keys', () => {
+    const set = new SeenSet();
+    let fresh = 0;
+    // Request ids that differ in one character and item indexes that differ by one: the near misses a store sees.
+    for (let r = 0; r < 20_000; r++) {
+      const id = `0192f3a1b2c3d4e5${r.toString(16).padStart(16, '0')}`;
+      for (let i = 0; i < 10; i++) if (set.addText(id, i)) fresh++;
+    }
+    expect(fresh).toBe(200_000);
+    expect(set.size).toBe(200_000);
+    expect(set.addText('0192f3a1b2c3d4e5' + (7).toString(16).padStart(16, '0'), 3)).toBe(false);
+    expect(set.addText('0192f3a1b2c3d4e5' + (7).toString(16).padStart(16, '0'), 10)).toBe(true);
+    // The text and the number are both part of the key: "a#1" with 0 is not "a" with 1.
+    expect(set.addText('a', 1)).toBe(true);
+    expect(set.addText('a#1', 0)).toBe(true);
+    expect(set.addText('a', 1)).toBe(false);
+  });
+
   it('rejects strings that are not hex fingerprints', () => {
     const set = new SeenSet();
     expect(() => set.add('abc')).toThrow(/shorter than 16/);
