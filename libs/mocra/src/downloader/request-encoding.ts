@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { plainUrlOriginEnd } from '../request/plain-url.js';
 import type { RequestData } from '../request/request-data.js';
 import { DownloadError, type DownloadErrorKind } from './download.error.js';
 
@@ -36,11 +37,28 @@ export function tooLarge(req: RequestData, maxResponseSize: number, cause?: unkn
   return failure('too_large', req, `body exceeds max_response_size of ${maxResponseSize} bytes`, cause);
 }
 
+/** Where a download goes: the full URL, and the origin and path an HTTP/1.1 client sends it as. */
+export interface DownloadTarget {
+  readonly href: string;
+  readonly origin: string;
+  /** Path and query, as on the request line. */
+  readonly path: string;
+}
+
+/** The target of a parsed URL (a redirect's Location, say). */
+export function targetOf(u: URL): DownloadTarget {
+  return { href: u.href, origin: u.origin, path: `${u.pathname}${u.search}` };
+}
+
 /**
- * The URL to send: the request URL plus its params (already-present query kept as written), no fragment. Parsed, so
- * a downloader that needs its parts (origin, path) does not parse it again.
+ * The URL to send: the request URL plus its params (already-present query kept as written), no fragment. A URL
+ * already in its serialised form with no params is split where its origin ends, without a parse.
  */
-export function targetUrl(req: RequestData): URL {
+export function targetUrl(req: RequestData): DownloadTarget {
+  if (req.params.length === 0) {
+    const end = plainUrlOriginEnd(req.url);
+    if (end >= 0) return { href: req.url, origin: req.url.slice(0, end), path: req.url.slice(end) };
+  }
   let u: URL;
   try {
     u = new URL(req.url);
@@ -58,7 +76,7 @@ export function targetUrl(req: RequestData): URL {
     }
     u.search = u.search.length > 1 ? `${u.search}&${extra}` : extra;
   }
-  return u;
+  return targetOf(u);
 }
 
 /** The request's proxy as a URL; only http(s) forward proxies are supported. */

@@ -10,6 +10,7 @@ import {
   proxyUrl,
   requestBody,
   requestHeaders,
+  targetOf,
   targetUrl,
   DownloadDeadline,
   sleepBeforeSend,
@@ -108,14 +109,11 @@ export class UndiciDownloader implements Downloader {
           maxResponseSize: opts.maxResponseSize,
           onSent: opts.onSent,
         });
-        dispatcher.dispatch(
-          { origin: url.origin, path: `${url.pathname}${url.search}`, method, headers, body },
-          exchange,
-        );
+        dispatcher.dispatch({ origin: url.origin, path: url.path, method, headers, body }, exchange);
         const res = await exchange.result;
         const next = res.redirect;
         if (next) {
-          url = new URL(next.url);
+          url = targetOf(new URL(next.url));
           method = next.method;
           if (next.dropBody) body = undefined;
           continue;
