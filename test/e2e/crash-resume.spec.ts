@@ -8,7 +8,11 @@ import { ensureBuilt, repoRoot } from '../support/ensure-built.js';
 
 const PRODUCTS = 5000;
 const LIST_PAGES = 250;
-const CONCURRENCY = 64;
+// The site answers each request after SITE_DELAY_MS, so a crawl cannot outrun the kill points: at most
+// CONCURRENCY / SITE_DELAY_MS requests per ms (1,600 pages/s, 3.3 s for the whole site). At 64 and 2 ms a child
+// resumed late in the crawl could finish between two polls and never be killed.
+const CONCURRENCY = 16;
+const SITE_DELAY_MS = 10;
 
 interface Child {
   proc: ChildProcess;
@@ -50,7 +54,12 @@ describe('crash and resume with the durable queue (real kill -9, real restart)',
 
   beforeAll(async () => {
     ensureBuilt();
-    site = await startCatalogSite({ products: PRODUCTS, listPages: LIST_PAGES, chain: false, delayMs: 2 });
+    site = await startCatalogSite({
+      products: PRODUCTS,
+      listPages: LIST_PAGES,
+      chain: false,
+      delayMs: SITE_DELAY_MS,
+    });
     dir = mkdtempSync(join(tmpdir(), 'mocra-crash-'));
   });
   afterAll(async () => {
@@ -108,7 +117,12 @@ describe('crash and resume with the durable queue (real kill -9, real restart)',
   }, 600_000);
 
   it('exits within 10 s of SIGTERM mid-crawl, and a restart completes with every item once', async () => {
-    const other = await startCatalogSite({ products: 2000, listPages: 100, chain: false, delayMs: 2 });
+    const other = await startCatalogSite({
+      products: 2000,
+      listPages: 100,
+      chain: false,
+      delayMs: SITE_DELAY_MS,
+    });
     try {
       const { configPath, itemsPath } = writeConfig('sigterm', other.url);
       const child = startApp(configPath, itemsPath);
