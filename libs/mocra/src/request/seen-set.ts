@@ -6,7 +6,8 @@ const MIN_SLOTS = 16;
  * Per-run dedup set of request fingerprints that keeps 8 bytes per entry and no strings: the first 16 hex chars
  * of a fingerprint become a 64-bit key (two uint32) stored in an open-addressing table (linear probing) over one
  * Uint32Array. Two fingerprints that share their first 64 bits count as the same request; for sha1 output that
- * is ~3e-8 likely among a million entries.
+ * is ~3e-8 likely among a million entries. `addText` keys other strings (a store's item ids) by a 64-bit hash of
+ * their own; a set should hold one kind of key or the other.
  */
 export class SeenSet {
   // Slot i holds the key in words 2i (high) and 2i+1 (low); (0, 0) marks an empty slot.
