@@ -5,6 +5,7 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
+import { fullGc } from '../common/full-gc.js';
 import type { MocraConfig } from '../config/mocra-config.js';
 import type { Downloader } from '../downloader/downloader.interface.js';
 import { CACHE_SERVICE, DOWNLOADER, MOCRA_CONFIG, QUEUE_MANAGER } from '../mocra.tokens.js';
@@ -40,6 +41,7 @@ export class MocraOrchestrator implements OnApplicationBootstrap, BeforeApplicat
     for (const note of this.config.notes) this.logger.warn(`config: ${note}`);
     // Tools (mocra check, mocra dag) boot the app to compile and validate it without crawling anything.
     if (process.env['MOCRA_NO_START'] === '1') return;
+    if (this.config.crawler.settle_heap) this.settleHeap();
     await this.engine.start();
     this.cron.start();
     process.on('SIGTERM', this.onSignal);
@@ -48,6 +50,19 @@ export class MocraOrchestrator implements OnApplicationBootstrap, BeforeApplicat
     this.logger.log(
       `started namespace "${this.config.name}" with modules: ${this.registry.names().join(', ') || '(none)'}`,
     );
+  }
+
+  /**
+   * A crawl that starts on the heap bootstrap leaves (a grown young generation, tens of MB of fresh module state)
+   * makes V8 switch allocation sites it sees surviving early on to old-generation allocation, for the rest of the
+   * process: every later page's objects are then promoted and collected by full GCs. Measured over 8 interleaved
+   * pairs of 10k-page crawls: +6 % pages/s with undici (wide), +12 % with axios (chain), peak RSS 138 instead of
+   * up to 215 MB. One full collection here, before the first crawl, costs a few ms once.
+   */
+  private settleHeap(): void {
+    const started = performance.now();
+    fullGc();
+    this.logger.debug(`settled the heap after bootstrap in ${(performance.now() - started).toFixed(1)} ms`);
   }
 
   /**
