@@ -17,11 +17,17 @@ export class Semaphore {
 
   /** Resolves immediately (no promise allocation) when a slot is free. */
   acquire(): Promise<void> | undefined {
+    if (this.tryAcquire()) return undefined;
+    return new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Takes a slot if one is free and nobody is waiting for one; otherwise takes nothing and queues nothing. */
+  tryAcquire(): boolean {
     if (this.active < this.limit && this.head === this.waiters.length) {
       this.active++;
-      return undefined;
+      return true;
     }
-    return new Promise<void>((resolve) => this.waiters.push(resolve));
+    return false;
   }
 
   release(): void {

@@ -26,6 +26,21 @@ describe('RateLimiter (GCRA)', () => {
 });
 
 describe('Semaphore', () => {
+  it('tryAcquire takes a free slot, and never jumps the queue or queues itself', async () => {
+    const sem = new Semaphore(1);
+    expect(sem.tryAcquire()).toBe(true);
+    expect(sem.tryAcquire()).toBe(false);
+    const waiting = sem.acquire()!;
+    sem.release();
+    await waiting;
+    // The waiter holds the slot now.
+    expect(sem.inUse).toBe(1);
+    expect(sem.tryAcquire()).toBe(false);
+    sem.releaser();
+    expect(sem.inUse).toBe(0);
+    expect(sem.tryAcquire()).toBe(true);
+  });
+
   it('caps concurrent holders and hands slots over in FIFO order; a raised limit admits waiters', async () => {
     const sem = new Semaphore(2);
     expect(sem.acquire()).toBeUndefined();
