@@ -113,8 +113,8 @@ export class AxiosDownloader implements Downloader {
       req.body === undefined;
     let data = requestBody(req, headers);
     const signal = opts.signal;
-    // Awaited only when there is something to wait for or to refuse: most requests have neither.
-    if (signal?.aborted || (req.sleepMs !== undefined && req.sleepMs > 0)) await sleepBeforeSend(req, signal);
+    const sleeping = sleepBeforeSend(req, signal);
+    if (sleeping) await sleeping;
     const timeoutMs = req.timeoutMs ?? opts.timeoutMs;
     const deadline = new DownloadDeadline(timeoutMs, signal);
     const max = opts.maxResponseSize;

@@ -188,10 +188,6 @@ export class DownloadCoordinator {
   }
 
   /**
-   * Waits for a host block, the concurrency caps and the rate limits. The rate slots stay taken until the request
-   * is written (see RateLimiter.acquireUntilSent), so sends are spaced where they leave, not where they were let go.
-   */
-  /**
    * The gates when none of them has to wait (no pause, no host block, no rate limit, free slots), without the
    * promise and the resumption an async pass costs every download; undefined when one would wait.
    */
@@ -212,18 +208,13 @@ export class DownloadCoordinator {
       moduleSlot?.release();
       return undefined;
     }
-    if (hostSlot === undefined)
-      return { release: moduleSlot?.releaser ?? NOTHING_TO_RELEASE, sent: undefined };
-    if (moduleSlot === undefined) return { release: hostSlot.releaser, sent: undefined };
-    return {
-      release: () => {
-        hostSlot.release();
-        moduleSlot.release();
-      },
-      sent: undefined,
-    };
+    return { release: releaseOf(moduleSlot, hostSlot), sent: undefined };
   }
 
+  /**
+   * Waits for a host block, the concurrency caps and the rate limits. The rate slots stay taken until the request
+   * is written (see RateLimiter.acquireUntilSent), so sends are spaced where they leave, not where they were let go.
+   */
   private async passGates(
     req: RequestData,
     host: string,
@@ -246,13 +237,7 @@ export class DownloadCoordinator {
       if (moduleWait) await moduleWait;
       const hostWait = hostSlot?.acquire();
       if (hostWait) await hostWait;
-      const release =
-        hostSlot === undefined && moduleSlot === undefined
-          ? NOTHING_TO_RELEASE
-          : (): void => {
-              hostSlot?.release();
-              moduleSlot?.release();
-            };
+      const release = releaseOf(moduleSlot, hostSlot);
       const effectiveHostRate = this.politeness.effectiveRate(host, hostRate);
       let sent: SentSignal | undefined;
       if (effectiveHostRate > 0 || groupRate > 0 || policy.rateLimit > 0) {
@@ -423,14 +408,22 @@ function slowest(...rates: number[]): number {
   return out;
 }
 
+/** Gives back the slots a download took; a slot's own bound releaser when it took one, no closure. */
+function releaseOf(moduleSlot: Semaphore | undefined, hostSlot: Semaphore | undefined): () => void {
+  if (hostSlot === undefined) return moduleSlot?.releaser ?? NOTHING_TO_RELEASE;
+  if (moduleSlot === undefined) return hostSlot.releaser;
+  return () => {
+    hostSlot.release();
+    moduleSlot.release();
+  };
+}
+
 /** The parts of a request URL the gates read: read off the string when it is plain, else from one parse. */
 function originOf(req: RequestData): { host: string; origin: string } {
   const end = plainUrlOriginEnd(req.url);
   if (end >= 0) {
-    return {
-      host: req.url.slice(req.url.charCodeAt(4) === 115 /* s */ ? 8 : 7, end),
-      origin: req.url.slice(0, end),
-    };
+    const origin = req.url.slice(0, end);
+    return { host: origin.slice(origin.indexOf('//') + 2), origin };
   }
   try {
     const u = new URL(req.url);

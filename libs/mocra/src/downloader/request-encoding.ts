@@ -167,15 +167,20 @@ export function hasLimit(maxResponseSize: number): boolean {
   return maxResponseSize > 0 && Number.isFinite(maxResponseSize);
 }
 
-/** Honours `req.sleepMs` before a request; an abort during the sleep is the request's abort. */
-export async function sleepBeforeSend(req: RequestData, signal: AbortSignal | undefined): Promise<void> {
+/**
+ * Honours `req.sleepMs` before a request; an abort during the sleep is the request's abort. Throws at once when
+ * `signal` has already aborted. Undefined when the request does not sleep (most do not), so a download awaits
+ * nothing here.
+ */
+export function sleepBeforeSend(
+  req: RequestData,
+  signal: AbortSignal | undefined,
+): Promise<void> | undefined {
   if (signal?.aborted) throw aborted(req);
-  if (req.sleepMs === undefined || req.sleepMs <= 0) return;
-  try {
-    await sleep(req.sleepMs, undefined, signal ? { signal } : undefined);
-  } catch {
+  if (req.sleepMs === undefined || req.sleepMs <= 0) return undefined;
+  return sleep(req.sleepMs, undefined, signal ? { signal } : undefined).catch(() => {
     throw aborted(req);
-  }
+  });
 }
 
 type AbortListener = () => void;

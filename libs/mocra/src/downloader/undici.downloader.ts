@@ -86,8 +86,8 @@ export class UndiciDownloader implements Downloader {
     headers['accept-encoding'] ??= ACCEPT_ENCODING;
     let body = requestBody(req, headers);
     const signal = opts.signal;
-    // Awaited only when there is something to wait for or to refuse: most requests have neither.
-    if (signal?.aborted || (req.sleepMs !== undefined && req.sleepMs > 0)) await sleepBeforeSend(req, signal);
+    const sleeping = sleepBeforeSend(req, signal);
+    if (sleeping) await sleeping;
     const timeoutMs = req.timeoutMs ?? opts.timeoutMs;
     const deadline = new DownloadDeadline(timeoutMs, signal);
     const started = performance.now();
