@@ -16,6 +16,8 @@ import { StoreMiddleware } from '../decorators/middleware.decorators.js';
 import type { DataItem, StoreMiddlewareHandler } from '../middleware/middleware.interfaces.js';
 import { SeenSet } from '../request/seen-set.js';
 
+const RESOLVED = Promise.resolve();
+
 export interface JsonlStoreOptions {
   /** Output file; parent folders are created. */
   path: string;
@@ -63,22 +65,31 @@ export class JsonlStore implements StoreMiddlewareHandler {
     return this.skipped;
   }
 
-  async store(item: DataItem): Promise<void> {
-    const stream = this.stream ?? (await this.open());
+  // Not async: once the file is open an item costs no promise of its own, only its share of the batch's write.
+  store(item: DataItem): Promise<void> {
+    const stream = this.stream;
+    if (stream === undefined) return this.open().then(() => this.store(item));
+    let line: string;
+    try {
+      line = JSON.stringify({
+        module: item.module,
+        runId: item.runId,
+        requestId: item.requestId,
+        itemIndex: item.itemIndex,
+        url: item.url,
+        nodeKey: item.nodeKey,
+        emittedAtMs: item.emittedAtMs,
+        data: item.data,
+      });
+    } catch (err) {
+      // A cycle or a BigInt in the data: rejected like any store failure, never thrown at the caller.
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    // Keyed only once encoded: an item that failed is not taken for a duplicate when it is tried again.
     if (!this.keys.addText(item.requestId, item.itemIndex)) {
       this.skipped++;
-      return;
+      return RESOLVED;
     }
-    const line = JSON.stringify({
-      module: item.module,
-      runId: item.runId,
-      requestId: item.requestId,
-      itemIndex: item.itemIndex,
-      url: item.url,
-      nodeKey: item.nodeKey,
-      emittedAtMs: item.emittedAtMs,
-      data: item.data,
-    });
     this.written++;
     return this.append(stream, line + '\n');
   }

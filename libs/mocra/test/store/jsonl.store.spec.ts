@@ -47,6 +47,30 @@ describe('JsonlStore', () => {
     expect(lines(path).map((l) => `${l.requestId}#${l.itemIndex}`)).toEqual(['r1#0', 'r1#1', 'r2#0']);
   });
 
+  it('rejects an item JSON cannot encode, and writes it when it is tried again with data it can', async () => {
+    const path = join(dir, 'c', 'items.jsonl');
+    const store = new JsonlStore({ path });
+    await store.store(item('r0', 0, { ok: true }));
+    const cyclic: Record<string, unknown> = {};
+    cyclic['self'] = cyclic;
+    let thrown: unknown;
+    let result: Promise<void> | undefined;
+    try {
+      result = store.store(item('r1', 0, cyclic));
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeUndefined();
+    await expect(result).rejects.toThrow(/circular/i);
+    await expect(store.store(item('r2', 0, 10n))).rejects.toThrow(/BigInt/i);
+    // Tried again once it can be encoded, the item is written, not skipped as a duplicate.
+    await store.store(item('r1', 0, { ok: 'again' }));
+    await store.close();
+    expect(store.count).toBe(2);
+    expect(store.duplicatesSkipped).toBe(0);
+    expect(lines(path).map((l) => l.requestId)).toEqual(['r0', 'r1']);
+  });
+
   it('recovers from a torn last line left by a killed process', async () => {
     const path = join(dir, 'torn.jsonl');
     const store = new JsonlStore({ path });
